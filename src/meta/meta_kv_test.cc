@@ -1,0 +1,599 @@
+#include "meta/meta_kv.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "meta/meta_kv_factory.h"
+
+namespace quiver::meta {
+namespace {
+
+using namespace std::chrono_literals;
+
+testing::AssertionResult IsOk(const Status& status) {
+  if (status.ok()) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << status.ToString();
+}
+
+template <typename T>
+testing::AssertionResult IsOk(const StatusOr<T>& result) {
+  return IsOk(result.status());
+}
+
+// A fresh directory under /tmp, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/quiver-meta-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Records watch events so a test can wait for them.
+class EventLog {
+ public:
+  std::function<void(const WatchEvent&)> Callback() {
+    return [this](const WatchEvent& event) {
+      std::lock_guard lock(mu_);
+      events_.push_back(event);
+      arrived_.notify_all();
+    };
+  }
+
+  // The events so far, once there are at least `count` of them or 5 s have passed.
+  std::vector<WatchEvent> WaitFor(size_t count) {
+    std::unique_lock lock(mu_);
+    arrived_.wait_for(lock, 5s, [&] { return events_.size() >= count; });
+    return events_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable arrived_;
+  std::vector<WatchEvent> events_;
+};
+
+// Polls `condition` for up to 5 s.
+bool Eventually(const std::function<bool()>& condition) {
+  for (auto deadline = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < deadline;) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+// The conformance suite every MetaKV backend must pass. `open` gets a fresh scratch
+// directory per test (a backend that does not store locally may use it as a namespace).
+struct Backend {
+  std::string name;
+  std::function<StatusOr<std::unique_ptr<MetaKV>>(const std::string& dir)> open;
+};
+
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+
+class MetaKVConformanceTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto opened = GetParam().open(dir_.path());
+    ASSERT_TRUE(IsOk(opened));
+    kv_ = std::move(*opened);
+  }
+
+  std::optional<std::string> Value(const std::string& key) {
+    auto value = kv_->Get(key);
+    EXPECT_TRUE(IsOk(value));
+    return value.ok() ? *value : std::nullopt;
+  }
+
+  std::vector<std::string> Keys(const std::string& prefix, size_t limit = 0) {
+    auto scanned = kv_->Scan(prefix, limit);
+    EXPECT_TRUE(IsOk(scanned));
+    std::vector<std::string> keys;
+    if (scanned.ok()) {
+      for (const auto& kv : *scanned) keys.push_back(kv.key);
+    }
+    return keys;
+  }
+
+  int64_t Revision() {
+    auto revision = kv_->CurrentRevision();
+    EXPECT_TRUE(IsOk(revision));
+    return revision.ok() ? *revision : -1;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<MetaKV> kv_;
+};
+
+TEST_P(MetaKVConformanceTest, GetReturnsTheLatestPutUntilDeleted) {
+  EXPECT_EQ(Value("a"), std::nullopt);
+  ASSERT_TRUE(IsOk(kv_->Put("a", "1")));
+  EXPECT_EQ(Value("a"), "1");
+  ASSERT_TRUE(IsOk(kv_->Put("a", "2")));
+  EXPECT_EQ(Value("a"), "2");
+  ASSERT_TRUE(IsOk(kv_->Delete("a")));
+  EXPECT_EQ(Value("a"), std::nullopt);
+}
+
+TEST_P(MetaKVConformanceTest, ScanReturnsKeysUnderPrefixInAscendingOrder) {
+  for (const char* key : {"col/b", "other", "col/a", "col0", "co", "col/c"}) {
+    ASSERT_TRUE(IsOk(kv_->Put(key, std::string("v-") + key)));
+  }
+  EXPECT_EQ(Keys("col/"), (std::vector<std::string>{"col/a", "col/b", "col/c"}));
+  EXPECT_EQ(Keys("col/", 2), (std::vector<std::string>{"col/a", "col/b"}));
+  EXPECT_EQ(Keys(""), (std::vector<std::string>{"co", "col/a", "col/b", "col/c", "col0", "other"}));
+
+  auto scanned = kv_->Scan("col/", 1);
+  ASSERT_TRUE(IsOk(scanned));
+  ASSERT_EQ(scanned->size(), 1u);
+  EXPECT_EQ(scanned->front().value, "v-col/a");
+}
+
+TEST_P(MetaKVConformanceTest, ScanReportsModRevisionAndLease) {
+  ASSERT_TRUE(IsOk(kv_->Put("a", "1")));
+  const int64_t a_revision = Revision();
+  ASSERT_TRUE(IsOk(kv_->Put("b", "1")));
+  auto lease = kv_->GrantLease(60s);
+  ASSERT_TRUE(IsOk(lease));
+  ASSERT_TRUE(IsOk(kv_->Put("c", "1", *lease)));
+
+  auto scanned = kv_->Scan("");
+  ASSERT_TRUE(IsOk(scanned));
+  ASSERT_EQ(scanned->size(), 3u);
+  EXPECT_EQ((*scanned)[0].mod_revision, a_revision);
+  EXPECT_EQ((*scanned)[1].mod_revision, a_revision + 1);
+  EXPECT_EQ((*scanned)[2].mod_revision, a_revision + 2);
+  EXPECT_EQ((*scanned)[0].lease, kNoLease);
+  EXPECT_EQ((*scanned)[2].lease, *lease);
+}
+
+TEST_P(MetaKVConformanceTest, DeletePrefixRemovesOnlyKeysUnderPrefix) {
+  for (const char* key : {"job/1", "job/2", "jobs", "x"}) ASSERT_TRUE(IsOk(kv_->Put(key, "v")));
+  ASSERT_TRUE(IsOk(kv_->DeletePrefix("job/")));
+  EXPECT_EQ(Keys(""), (std::vector<std::string>{"jobs", "x"}));
+}
+
+TEST_P(MetaKVConformanceTest, EachWriteAdvancesTheRevisionByOne) {
+  const int64_t start = Revision();
+  ASSERT_TRUE(IsOk(kv_->Put("a", "1")));
+  EXPECT_EQ(Revision(), start + 1);
+  auto committed = kv_->Txn({}, {Op::Put("b", "1"), Op::Put("c", "1"), Op::Delete("a")});
+  ASSERT_TRUE(IsOk(committed));
+  EXPECT_EQ(Revision(), start + 2);
+  ASSERT_TRUE(IsOk(kv_->DeletePrefix("")));
+  EXPECT_EQ(Revision(), start + 3);
+
+  // Writes that change nothing keep the revision.
+  ASSERT_TRUE(IsOk(kv_->Delete("missing")));
+  ASSERT_TRUE(IsOk(kv_->DeletePrefix("nothing/")));
+  EXPECT_EQ(Revision(), start + 3);
+}
+
+TEST_P(MetaKVConformanceTest, TxnAppliesEveryOpWhenAllComparesHold) {
+  ASSERT_TRUE(IsOk(kv_->Put("cfg", "v1")));
+  ASSERT_TRUE(IsOk(kv_->Put("old/1", "x")));
+  ASSERT_TRUE(IsOk(kv_->Put("old/2", "y")));
+  const int64_t before = Revision();
+
+  auto committed = kv_->Txn({{"cfg", "v1"}, {"new", std::nullopt}},
+                            {Op::Put("new", "n"), Op::Put("cfg", "v2"), Op::DeletePrefix("old/")});
+  ASSERT_TRUE(IsOk(committed));
+  EXPECT_TRUE(*committed);
+  EXPECT_EQ(Value("new"), "n");
+  EXPECT_EQ(Value("cfg"), "v2");
+  EXPECT_TRUE(Keys("old/").empty());
+  EXPECT_EQ(Revision(), before + 1);
+
+  auto scanned = kv_->Scan("");
+  ASSERT_TRUE(IsOk(scanned));
+  for (const auto& kv : *scanned) EXPECT_EQ(kv.mod_revision, before + 1) << kv.key;
+}
+
+TEST_P(MetaKVConformanceTest, TxnAppliesNothingWhenACompareFails) {
+  ASSERT_TRUE(IsOk(kv_->Put("cfg", "v1")));
+  const int64_t before = Revision();
+  const std::vector<Op> ops = {Op::Put("cfg", "v2"), Op::Put("new", "n"), Op::Delete("cfg")};
+
+  for (const std::vector<Compare>& compares : std::vector<std::vector<Compare>>{
+           {{"cfg", "v1"}, {"cfg", "other"}},  // a later compare fails
+           {{"cfg", std::nullopt}},             // must be absent but exists
+           {{"missing", "x"}},                  // must have a value but is absent
+       }) {
+    auto committed = kv_->Txn(compares, ops);
+    ASSERT_TRUE(IsOk(committed));
+    EXPECT_FALSE(*committed);
+  }
+  EXPECT_EQ(Value("cfg"), "v1");
+  EXPECT_EQ(Value("new"), std::nullopt);
+  EXPECT_EQ(Revision(), before);
+}
+
+TEST_P(MetaKVConformanceTest, KeyAbsentCompareLetsOnlyTheFirstCreatorWin) {
+  auto first = kv_->Txn({{"leader", std::nullopt}}, {Op::Put("leader", "node-1")});
+  auto second = kv_->Txn({{"leader", std::nullopt}}, {Op::Put("leader", "node-2")});
+  ASSERT_TRUE(IsOk(first));
+  ASSERT_TRUE(IsOk(second));
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(Value("leader"), "node-1");
+}
+
+TEST_P(MetaKVConformanceTest, ConcurrentWritersEachGetTheirOwnRevision) {
+  const int64_t start = Revision();
+  constexpr int kThreads = 4;
+  constexpr int kPutsPerThread = 10;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kPutsPerThread; ++i) {
+        EXPECT_TRUE(IsOk(kv_->Put("conc/" + std::to_string(t) + "/" + std::to_string(i), "v")));
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+
+  EXPECT_EQ(Revision(), start + kThreads * kPutsPerThread);
+  auto scanned = kv_->Scan("conc/");
+  ASSERT_TRUE(IsOk(scanned));
+  std::set<int64_t> revisions;
+  for (const auto& kv : *scanned) revisions.insert(kv.mod_revision);
+  EXPECT_EQ(revisions.size(), static_cast<size_t>(kThreads * kPutsPerThread));
+}
+
+TEST_P(MetaKVConformanceTest, WatchDeliversChangesUnderPrefixInRevisionOrder) {
+  EventLog log;
+  const int64_t start = Revision();
+  auto handle = kv_->Watch("w/", start, log.Callback());
+  ASSERT_TRUE(IsOk(handle));
+
+  ASSERT_TRUE(IsOk(kv_->Put("w/a", "1")));
+  ASSERT_TRUE(IsOk(kv_->Put("other", "1")));
+  ASSERT_TRUE(IsOk(kv_->Txn({}, {Op::Put("w/b", "2"), Op::Put("w/c", "3")})));
+  ASSERT_TRUE(IsOk(kv_->Delete("w/a")));
+
+  auto events = log.WaitFor(4);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].type, WatchEvent::Type::kPut);
+  EXPECT_EQ(events[0].kv.key, "w/a");
+  EXPECT_EQ(events[0].kv.value, "1");
+  EXPECT_EQ(events[0].kv.mod_revision, start + 1);
+  EXPECT_EQ(events[1].kv.key, "w/b");
+  EXPECT_EQ(events[1].kv.mod_revision, start + 3);
+  EXPECT_EQ(events[2].kv.key, "w/c");
+  EXPECT_EQ(events[2].kv.value, "3");
+  EXPECT_EQ(events[2].kv.mod_revision, start + 3);
+  EXPECT_EQ(events[3].type, WatchEvent::Type::kDelete);
+  EXPECT_EQ(events[3].kv.key, "w/a");
+  EXPECT_EQ(events[3].kv.mod_revision, start + 4);
+}
+
+TEST_P(MetaKVConformanceTest, WatchReplaysHistoryAfterTheGivenRevision) {
+  ASSERT_TRUE(IsOk(kv_->Put("h/1", "1")));
+  const int64_t after = Revision();
+  ASSERT_TRUE(IsOk(kv_->Put("h/2", "2")));
+  ASSERT_TRUE(IsOk(kv_->Put("h/3", "3")));
+
+  EventLog log;
+  auto handle = kv_->Watch("h/", after, log.Callback());
+  ASSERT_TRUE(IsOk(handle));
+  ASSERT_TRUE(IsOk(kv_->Put("h/4", "4")));
+
+  auto events = log.WaitFor(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].kv.key, "h/2");
+  EXPECT_EQ(events[1].kv.key, "h/3");
+  EXPECT_EQ(events[2].kv.key, "h/4");
+}
+
+TEST_P(MetaKVConformanceTest, DestroyedWatchHandleStopsDelivery) {
+  EventLog cancelled_log;
+  EventLog live_log;
+  const int64_t start = Revision();
+  auto cancelled = kv_->Watch("c/", start, cancelled_log.Callback());
+  auto live = kv_->Watch("c/", start, live_log.Callback());
+  ASSERT_TRUE(IsOk(cancelled));
+  ASSERT_TRUE(IsOk(live));
+
+  ASSERT_TRUE(IsOk(kv_->Put("c/1", "1")));
+  ASSERT_EQ(cancelled_log.WaitFor(1).size(), 1u);
+  cancelled->reset();
+  ASSERT_TRUE(IsOk(kv_->Put("c/2", "2")));
+
+  EXPECT_EQ(live_log.WaitFor(2).size(), 2u);
+  EXPECT_EQ(cancelled_log.WaitFor(1).size(), 1u);
+}
+
+TEST_P(MetaKVConformanceTest, DestroyingHandleWaitsForTheRunningCallback) {
+  std::atomic<bool> callback_started = false;
+  std::atomic<bool> callback_finished = false;
+  auto handle = kv_->Watch("s/", Revision(), [&](const WatchEvent&) {
+    callback_started = true;
+    std::this_thread::sleep_for(200ms);
+    callback_finished = true;
+  });
+  ASSERT_TRUE(IsOk(handle));
+
+  ASSERT_TRUE(IsOk(kv_->Put("s/1", "1")));
+  ASSERT_TRUE(Eventually([&] { return callback_started.load(); }));
+  handle->reset();
+  EXPECT_TRUE(callback_finished);
+}
+
+TEST_P(MetaKVConformanceTest, CallbackMayDestroyItsOwnHandle) {
+  std::mutex handle_mu;
+  std::unique_ptr<WatchHandle> self_cancelling;
+  std::atomic<int> calls = 0;
+  EventLog log;
+  const int64_t start = Revision();
+  {
+    std::lock_guard lock(handle_mu);
+    auto handle = kv_->Watch("self/", start, [&](const WatchEvent&) {
+      ++calls;
+      std::lock_guard inner(handle_mu);
+      self_cancelling.reset();
+    });
+    ASSERT_TRUE(IsOk(handle));
+    self_cancelling = std::move(*handle);
+  }
+  auto observer = kv_->Watch("self/", start, log.Callback());
+  ASSERT_TRUE(IsOk(observer));
+
+  ASSERT_TRUE(IsOk(kv_->Put("self/1", "1")));
+  ASSERT_TRUE(IsOk(kv_->Put("self/2", "2")));
+
+  // The observer still getting both events shows delivery did not deadlock.
+  EXPECT_EQ(log.WaitFor(2).size(), 2u);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_P(MetaKVConformanceTest, ExpiredLeaseDeletesItsKeysWithDeleteEvents) {
+  auto lease = kv_->GrantLease(200ms);
+  ASSERT_TRUE(IsOk(lease));
+  ASSERT_TRUE(IsOk(kv_->Put("session/leased", "a", *lease)));
+  const int64_t put_revision = Revision();
+  ASSERT_TRUE(IsOk(kv_->Put("session/plain", "b")));
+
+  EventLog log;
+  auto handle = kv_->Watch("session/", put_revision, log.Callback());
+  ASSERT_TRUE(IsOk(handle));
+
+  auto events = log.WaitFor(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].type, WatchEvent::Type::kDelete);
+  EXPECT_EQ(events[1].kv.key, "session/leased");
+  EXPECT_EQ(events[1].kv.mod_revision, put_revision + 2);
+  EXPECT_EQ(Value("session/leased"), std::nullopt);
+  EXPECT_EQ(Value("session/plain"), "b");
+
+  EXPECT_EQ(kv_->KeepAlive(*lease).code(), Code::kIoKeyNotFound);
+  EXPECT_FALSE(kv_->Put("session/late", "c", *lease).ok());
+  EXPECT_EQ(Value("session/late"), std::nullopt);
+}
+
+TEST_P(MetaKVConformanceTest, KeepAliveKeepsLeasedKeysUntilItStops) {
+  auto lease = kv_->GrantLease(500ms);
+  ASSERT_TRUE(IsOk(lease));
+  ASSERT_TRUE(IsOk(kv_->Put("alive", "1", *lease)));
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(IsOk(kv_->KeepAlive(*lease)));
+  }
+  EXPECT_EQ(Value("alive"), "1");
+  EXPECT_TRUE(Eventually([&] { return !Value("alive").has_value(); }));
+}
+
+TEST_P(MetaKVConformanceTest, RevokeLeaseDeletesItsKeysAtOnce) {
+  auto lease = kv_->GrantLease(60s);
+  ASSERT_TRUE(IsOk(lease));
+  ASSERT_TRUE(IsOk(kv_->Put("a", "1", *lease)));
+  ASSERT_TRUE(IsOk(kv_->Put("b", "1", *lease)));
+  ASSERT_TRUE(IsOk(kv_->Put("c", "1")));
+  const int64_t before = Revision();
+
+  ASSERT_TRUE(IsOk(kv_->RevokeLease(*lease)));
+  EXPECT_EQ(Keys(""), std::vector<std::string>{"c"});
+  EXPECT_EQ(Revision(), before + 1);
+  EXPECT_EQ(kv_->RevokeLease(*lease).code(), Code::kIoKeyNotFound);
+  EXPECT_EQ(kv_->KeepAlive(*lease).code(), Code::kIoKeyNotFound);
+}
+
+TEST_P(MetaKVConformanceTest, PutWithoutLeaseDetachesKeyFromItsLease) {
+  auto lease = kv_->GrantLease(60s);
+  ASSERT_TRUE(IsOk(lease));
+  ASSERT_TRUE(IsOk(kv_->Put("k", "leased", *lease)));
+  ASSERT_TRUE(IsOk(kv_->Put("k", "permanent")));
+  ASSERT_TRUE(IsOk(kv_->RevokeLease(*lease)));
+  EXPECT_EQ(Value("k"), "permanent");
+}
+
+TEST_P(MetaKVConformanceTest, WriteWithUnknownLeaseFailsAndChangesNothing) {
+  constexpr LeaseId kUnknown = 987654321;
+  const int64_t before = Revision();
+  EXPECT_FALSE(kv_->Put("k", "v", kUnknown).ok());
+  auto txn = kv_->Txn({}, {Op::Put("a", "1"), Op::Put("k", "v", kUnknown)});
+  EXPECT_FALSE(txn.ok());
+  EXPECT_TRUE(Keys("").empty());
+  EXPECT_EQ(Revision(), before);
+}
+
+TEST_P(MetaKVConformanceTest, GrantLeaseReturnsDistinctPositiveIds) {
+  auto first = kv_->GrantLease(60s);
+  auto second = kv_->GrantLease(60s);
+  ASSERT_TRUE(IsOk(first));
+  ASSERT_TRUE(IsOk(second));
+  EXPECT_GT(*first, 0);
+  EXPECT_GT(*second, 0);
+  EXPECT_NE(*first, *second);
+  EXPECT_FALSE(kv_->GrantLease(0ms).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MetaKVConformanceTest, testing::Values(Backend{"rocksdb", OpenEmbeddedMetaKV}),
+                         [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
+
+// ---- RocksDB-specific: durability across processes and restarts ----
+
+std::string CrashKey(int64_t i) { return "crash/" + std::to_string(i); }
+
+// The forked child: puts keys until killed, reporting the count of acknowledged puts.
+[[noreturn]] void PutUntilKilled(const std::string& dir, int ack_fd) {
+  auto kv = OpenEmbeddedMetaKV(dir);
+  if (!kv.ok()) _exit(2);
+  for (int64_t acked = 0;;) {
+    if (!(*kv)->Put(CrashKey(acked), "v").ok()) _exit(3);
+    ++acked;
+    if (write(ack_fd, &acked, sizeof acked) != sizeof acked) _exit(4);
+  }
+}
+
+bool ReadAck(int fd, int64_t* acked) { return read(fd, acked, sizeof *acked) == sizeof *acked; }
+
+TEST(RocksDbMetaKVTest, AcknowledgedPutsSurviveSigkill) {
+  constexpr int64_t kAcksBeforeKill = 100;
+  TempDir dir;
+  int ack_pipe[2];
+  ASSERT_EQ(pipe(ack_pipe), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ack_pipe[0]);
+    PutUntilKilled(dir.path(), ack_pipe[1]);
+  }
+  close(ack_pipe[1]);
+
+  int64_t acked = 0;
+  while (acked < kAcksBeforeKill && ReadAck(ack_pipe[0], &acked)) {
+  }
+  kill(child, SIGKILL);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(wait_status)) << "child exited on its own with status " << WEXITSTATUS(wait_status);
+  while (ReadAck(ack_pipe[0], &acked)) {  // acks sent just before the kill count too
+  }
+  close(ack_pipe[0]);
+  ASSERT_GE(acked, kAcksBeforeKill);
+
+  auto kv = OpenEmbeddedMetaKV(dir.path());
+  ASSERT_TRUE(IsOk(kv));
+  int64_t missing = 0;
+  for (int64_t i = 0; i < acked; ++i) {
+    auto value = (*kv)->Get(CrashKey(i));
+    ASSERT_TRUE(IsOk(value));
+    if (*value != "v") ++missing;
+  }
+  EXPECT_EQ(missing, 0) << "of " << acked << " acknowledged puts";
+  auto revision = (*kv)->CurrentRevision();
+  ASSERT_TRUE(IsOk(revision));
+  EXPECT_GE(*revision, acked);
+}
+
+TEST(RocksDbMetaKVTest, ReopenDeletesKeysAttachedToLeases) {
+  TempDir dir;
+  int64_t revision_before_restart = 0;
+  {
+    auto kv = OpenEmbeddedMetaKV(dir.path());
+    ASSERT_TRUE(IsOk(kv));
+    auto lease = (*kv)->GrantLease(60s);
+    ASSERT_TRUE(IsOk(lease));
+    ASSERT_TRUE(IsOk((*kv)->Put("session/1", "a", *lease)));
+    ASSERT_TRUE(IsOk((*kv)->Put("collection/1", "b")));
+    revision_before_restart = *(*kv)->CurrentRevision();
+  }
+  auto kv = OpenEmbeddedMetaKV(dir.path());
+  ASSERT_TRUE(IsOk(kv));
+  auto scanned = (*kv)->Scan("");
+  ASSERT_TRUE(IsOk(scanned));
+  ASSERT_EQ(scanned->size(), 1u);
+  EXPECT_EQ(scanned->front().key, "collection/1");
+  EXPECT_EQ(scanned->front().value, "b");
+  EXPECT_EQ(*(*kv)->CurrentRevision(), revision_before_restart + 1);
+}
+
+TEST(RocksDbMetaKVTest, SecondProcessCannotOpenTheSameDirectory) {
+  TempDir dir;
+  int ready_pipe[2];
+  ASSERT_EQ(pipe(ready_pipe), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready_pipe[0]);
+    auto kv = OpenEmbeddedMetaKV(dir.path());
+    char opened = kv.ok() ? 1 : 0;
+    if (write(ready_pipe[1], &opened, 1) != 1) _exit(4);
+    pause();
+    _exit(0);
+  }
+  close(ready_pipe[1]);
+  char child_opened = 0;
+  bool child_reported = read(ready_pipe[0], &child_opened, 1) == 1;
+  auto second = OpenEmbeddedMetaKV(dir.path());
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(ready_pipe[0]);
+
+  ASSERT_TRUE(child_reported);
+  ASSERT_EQ(child_opened, 1);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kIoFailed);
+  EXPECT_NE(second.status().reason().find("already in use by another process"), std::string::npos)
+      << second.status().reason();
+
+  EXPECT_TRUE(IsOk(OpenEmbeddedMetaKV(dir.path()))) << "the lock must go with the process holding it";
+}
+
+TEST(RocksDbMetaKVTest, WatchFromBeforeARestartReportsCompactedHistory) {
+  TempDir dir;
+  {
+    auto kv = OpenEmbeddedMetaKV(dir.path());
+    ASSERT_TRUE(IsOk(kv));
+    ASSERT_TRUE(IsOk((*kv)->Put("a", "1")));
+  }
+  auto kv = OpenEmbeddedMetaKV(dir.path());
+  ASSERT_TRUE(IsOk(kv));
+  auto stale = (*kv)->Watch("", 0, [](const WatchEvent&) {});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), Code::kIoFailed);
+  EXPECT_NE(stale.status().reason().find("compacted"), std::string::npos) << stale.status().reason();
+  EXPECT_TRUE(IsOk((*kv)->Watch("", *(*kv)->CurrentRevision(), [](const WatchEvent&) {})));
+}
+
+TEST(RocksDbMetaKVTest, WatchHistoryKeepsOnlyRecentEvents) {
+  TempDir dir;
+  auto kv = OpenEmbeddedMetaKV(dir.path());
+  ASSERT_TRUE(IsOk(kv));
+  const int64_t start = *(*kv)->CurrentRevision();
+  // One revision with more events than the history holds pushes itself out of it.
+  std::vector<Op> puts;
+  for (int i = 0; i < 10'001; ++i) puts.push_back(Op::Put("bulk/" + std::to_string(i), "v"));
+  ASSERT_TRUE(IsOk((*kv)->Txn({}, puts)));
+  ASSERT_TRUE(IsOk((*kv)->Put("recent", "v")));
+
+  auto too_old = (*kv)->Watch("", start, [](const WatchEvent&) {});
+  EXPECT_EQ(too_old.status().code(), Code::kIoFailed);
+
+  EventLog log;
+  auto recent = (*kv)->Watch("", start + 1, log.Callback());
+  ASSERT_TRUE(IsOk(recent));
+  auto events = log.WaitFor(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv.key, "recent");
+}
+
+}  // namespace
+}  // namespace quiver::meta

@@ -1,0 +1,48 @@
+// StandaloneServer: every role of Quiver in one process, on the embedded backends.
+//
+// Start order is what makes /healthz truthful: HTTP first (503 while starting), then
+// storage and the coordinators, then the gRPC API, and only then ready (200).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "common/config.h"
+#include "common/http_server.h"
+#include "common/status.h"
+#include "coord/rootcoord/root_coord_impl.h"
+#include "meta/meta_kv.h"
+#include "node/proxy/milvus_grpc_service.h"
+#include "node/proxy/proxy.h"
+
+namespace quiver {
+
+class StandaloneServer {
+ public:
+  explicit StandaloneServer(Config config);
+  ~StandaloneServer();
+
+  Status Start();
+  // Stops accepting calls, lets running ones finish (bounded), then closes storage.
+  void Shutdown();
+
+ private:
+  Status StartGrpc();
+
+  Config config_;
+  HttpServer http_;
+  std::unique_ptr<meta::MetaKV> meta_kv_;
+  std::unique_ptr<rootcoord::RootCoordImpl> root_coord_;
+  std::unique_ptr<proxy::Proxy> proxy_;
+  std::unique_ptr<proxy::MilvusGrpcService> grpc_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+};
+
+// Binds a gRPC server for `services` on ip:port with Quiver's channel settings; fails
+// clearly when the address is taken (SO_REUSEPORT is off so a second instance cannot
+// silently share the port).
+StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& ip, int port, int64_t max_message_size,
+                                                        const std::vector<grpc::Service*>& services);
+
+}  // namespace quiver
