@@ -8,8 +8,8 @@
 
 namespace quiver::meta {
 
-// The embedded store in `dir` (created if missing). Fails with kIoFailed when another
-// process already has it open.
+// The embedded store in `dir` (created if missing). Fails with kIoFailed when the store is
+// already open, in another process or in this one.
 StatusOr<std::unique_ptr<MetaKV>> OpenEmbeddedMetaKV(const std::string& dir);
 
 }  // namespace quiver::meta

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startQuiver } from './harness.mjs';
 import {
   Code, DataType, assertError, assertOk, createCollection, describe as describeCollection,
-  listCollectionNames, propertyMap, rawCall, simpleFields, uniqueName,
+  describeSnapshot, listCollectionNames, propertyMap, rawCall, simpleFields, uniqueName,
 } from './milvus.mjs';
 
 // Fields as a user declares them, with what describe must report back for each.
@@ -203,9 +203,10 @@ describe('collections', () => {
     for (const name of [first, second]) {
       assertOk(await createCollection(client, { collection_name: name, fields: simpleFields() }));
     }
-    const before = [await describeCollection(client, first), await describeCollection(client, second)];
+    const snapshot = async () => [await describeSnapshot(client, first), await describeSnapshot(client, second)];
+    const before = await snapshot();
     assertError(await client.renameCollection({ collection_name: first, new_collection_name: second }));
-    assert.deepEqual([await describeCollection(client, first), await describeCollection(client, second)], before);
+    assert.deepEqual(await snapshot(), before);
   });
 
   test('alter properties shows in describe; dropping a property removes it', async () => {
@@ -247,18 +248,20 @@ describe('collections', () => {
     for (const n of [name, keeper]) {
       assertOk(await createCollection(client, { collection_name: n, fields: simpleFields() }));
     }
-    const keeperBefore = await describeCollection(client, keeper);
+    const keeperBefore = await describeSnapshot(client, keeper);
+    const { collectionID: droppedId } = await describeCollection(client, name);
 
     assertOk(await client.dropCollection({ collection_name: name }));
     assert.equal(assertOk(await client.hasCollection({ collection_name: name })).value, false);
     assertError(await client.describeCollection({ collection_name: name }), { code: Code.CollectionNotFound });
     const names = await listCollectionNames(client);
     assert.ok(!names.includes(name) && names.includes(keeper));
-    assert.deepEqual(await describeCollection(client, keeper), keeperBefore, 'other collections untouched');
+    assert.deepEqual(await describeSnapshot(client, keeper), keeperBefore, 'other collections untouched');
 
     // The name is free again and gets a new collection ID.
     assertOk(await createCollection(client, { collection_name: name, fields: simpleFields(16) }));
     const recreated = await describeCollection(client, name);
     assert.equal(recreated.schema.fields[1].dim, '16');
+    assert.notEqual(recreated.collectionID, droppedId);
   });
 });

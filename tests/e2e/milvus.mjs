@@ -101,8 +101,10 @@ export async function describe(client, collectionName, dbName) {
   return assertOk(await client.describeCollection(request), `DescribeCollection(${collectionName})`);
 }
 
-export function typeParam(field, key) {
-  return field.type_params.find((kv) => kv.key === key)?.value;
+// describe's answer without the fields that differ per request, for before/after comparisons.
+export async function describeSnapshot(client, collectionName, dbName) {
+  const { status, request_time: requestTime, ...stable } = await describe(client, collectionName, dbName);
+  return stable;
 }
 
 export function propertyMap(properties) {

@@ -55,7 +55,8 @@ Status LeaseNotFound(LeaseId lease) {
 Status OpenError(const std::string& dir, const rocksdb::Status& s) {
   // RocksDB reports a held lock only as an IOError naming the LOCK file.
   if (s.ToString().find("/LOCK:") != std::string::npos) {
-    return {Code::kIoFailed, "meta store " + dir + " is already in use by another process (" + s.ToString() + ")"};
+    return {Code::kIoFailed, "meta store " + dir + " is already in use: another process (or another store in this " +
+                                 "process) has it open (" + s.ToString() + ")"};
   }
   return IoError("opening " + dir, s);
 }

@@ -34,7 +34,8 @@ class WatchHub;
 
 class RocksDbMetaKV final : public MetaKV {
  public:
-  // Creates `dir` if needed. Fails (kIoFailed) if another process has the store open.
+  // Creates `dir` if needed. Fails (kIoFailed) if another process, or another store in this
+  // process, has it open.
   static StatusOr<std::unique_ptr<RocksDbMetaKV>> Open(const std::string& dir);
   ~RocksDbMetaKV() override;
 
