@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <type_traits>
@@ -257,6 +258,10 @@ Status ApplyConfigFile(const std::string& path, Config* config) {
   if (!file) {
     return {Code::kParameterInvalid, fmt::format("cannot read config file {}: {}", path, std::strerror(errno))};
   }
+  // A directory opens fine and reads as empty, which would silently mean "all defaults".
+  if (std::filesystem::is_directory(path)) {
+    return {Code::kParameterInvalid, fmt::format("cannot read config file {}: it is a directory", path)};
+  }
   std::stringstream text;
   text << file.rdbuf();
   YAML::Node root;
@@ -279,7 +284,8 @@ Status ApplyConfigFile(const std::string& path, Config* config) {
     if (section.second.IsNull()) continue;
     if (!section.second.IsMap()) {
       return {Code::kParameterInvalid,
-              fmt::format("config section \"{}\" must be a mapping of keys in {}", name, Location(path, section.first))};
+              fmt::format("config section \"{}\" must be a mapping of keys in {}", name,
+                          Location(path, section.first))};
     }
     QUIVER_RETURN_IF_ERROR(ApplySection(path, name, section.second, config));
   }

@@ -158,9 +158,16 @@ TEST_F(ConfigTest, MissingFileNamesThePath) {
   EXPECT_THAT(status.reason(), AllOf(HasSubstr("absent.yaml"), HasSubstr("No such file")));
 }
 
+TEST_F(ConfigTest, DirectoryIsNotAConfigFile) {
+  Config config;
+  Status status = LoadConfig(dir_.string(), &config, kNoEnv);
+  EXPECT_THAT(status.reason(), HasSubstr("is a directory"));
+}
+
 TEST_F(ConfigTest, YamlSyntaxErrorNamesPathAndLine) {
   EXPECT_THAT(FileError("proxy:\n  port: 1\n  ip: [unclosed\n"),
-              AllOf(HasSubstr("invalid YAML"), HasSubstr("quiver.yaml line"), HasSubstr((dir_ / "quiver.yaml").string())));
+              AllOf(HasSubstr("invalid YAML"), HasSubstr("quiver.yaml line"),
+                    HasSubstr((dir_ / "quiver.yaml").string())));
 }
 
 TEST_F(ConfigTest, UnknownKeyNamesKeyFileAndLine) {

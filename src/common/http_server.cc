@@ -63,7 +63,9 @@ HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start(const std::string& ip, int port) {
   if (server_) return Internal("http server is already started");
-  if (port < 0 || port > 65535) return InvalidParameter(fmt::format("http port must be between 0 and 65535, got {}", port));
+  if (port < 0 || port > 65535) {
+    return InvalidParameter(fmt::format("http port must be between 0 and 65535, got {}", port));
+  }
 
   auto server = std::make_unique<httplib::Server>();
   // httplib's default options add SO_REUSEPORT, which would let a second server bind the same
@@ -82,7 +84,8 @@ Status HttpServer::Start(const std::string& ip, int port) {
 
   int bound_port = port == 0 ? server->bind_to_any_port(ip) : (server->bind_to_port(ip, port) ? port : -1);
   if (bound_port < 0) {
-    return {Code::kIoFailed, fmt::format("cannot listen on {}:{}: {}", ip, port, BindFailureReason(ip, port))};
+    return {Code::kServiceUnavailable,
+            fmt::format("cannot listen on {}:{}: {}", ip, port, BindFailureReason(ip, port))};
   }
   port_ = bound_port;
   server_ = std::move(server);

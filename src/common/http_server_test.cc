@@ -63,7 +63,8 @@ TEST_F(HttpServerTest, MetricsServesTheRegistry) {
 TEST_F(HttpServerTest, ExtraRoutesAndUnknownPaths) {
   server_.HandleGet("/debug/echo", [](const HttpRequest& request) {
     auto it = request.query.find("word");
-    return HttpResponse{200, "application/json", "{\"word\":\"" + (it == request.query.end() ? "" : it->second) + "\"}"};
+    std::string word = it == request.query.end() ? "" : it->second;
+    return HttpResponse{200, "application/json", "{\"word\":\"" + word + "\"}"};
   });
   auto response = Get("/debug/echo?word=hi%20there");
   ASSERT_TRUE(response);
@@ -79,7 +80,7 @@ TEST_F(HttpServerTest, ExtraRoutesAndUnknownPaths) {
 TEST_F(HttpServerTest, SecondServerOnTheSamePortFailsClearly) {
   HttpServer second(metrics_);
   Status status = second.Start("127.0.0.1", server_.port());
-  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), Code::kServiceUnavailable);
   EXPECT_EQ(status.reason(),
             "cannot listen on 127.0.0.1:" + std::to_string(server_.port()) + ": address already in use");
 
@@ -110,7 +111,8 @@ TEST(HttpServerStartTest, RejectsOutOfRangePortAndForeignAddress) {
   HttpServer server(metrics);
   EXPECT_EQ(server.Start("127.0.0.1", 70000).code(), Code::kParameterInvalid);
   // 192.0.2.1 is a documentation address that no local interface has.
-  EXPECT_EQ(server.Start("192.0.2.1", 9091).reason(), "cannot listen on 192.0.2.1:9091: cannot assign requested address");
+  EXPECT_EQ(server.Start("192.0.2.1", 9091).reason(),
+            "cannot listen on 192.0.2.1:9091: cannot assign requested address");
 }
 
 }  // namespace

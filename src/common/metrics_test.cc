@@ -102,7 +102,8 @@ TEST(MetricsTest, ProcessMetricsAreIncluded) {
   EXPECT_THAT(text, Not(HasSubstr("process_resident_memory_bytes 0\n")));
 
   // The start time is this process's, so it lies in the recent past.
-  size_t at = text.find("process_start_time_seconds ") + std::string("process_start_time_seconds ").size();
+  const std::string sample = "\nprocess_start_time_seconds ";
+  size_t at = text.find(sample) + sample.size();
   double start = std::stod(text.substr(at));
   double now = static_cast<double>(std::time(nullptr));
   EXPECT_LE(start, now + 1);

@@ -56,7 +56,11 @@ StatusOr<CommandLine> ParseRun(const std::vector<std::string>& args) {
   command_line.role = args[0];
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") return CommandLine{.action = CommandLine::Action::kHelp};
+    if (arg == "--help" || arg == "-h") {
+      command_line = {};
+      command_line.action = CommandLine::Action::kHelp;
+      return command_line;
+    }
     if (!arg.starts_with("--")) return UsageError(fmt::format("unexpected argument \"{}\"", arg));
     std::string flag = arg;
     std::string value;

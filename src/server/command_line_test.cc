@@ -23,7 +23,8 @@ std::string ParseError(const std::vector<std::string>& args) {
 
 TEST(CommandLineTest, RunWithSeparateFlagValues) {
   CommandLine command_line =
-      Parse({"run", "standalone", "--config", "q.yaml", "--data-dir", "/data", "--port", "19531", "--http-port", "9092"});
+      Parse({"run", "standalone", "--config", "q.yaml", "--data-dir", "/data", "--port", "19531", "--http-port",
+             "9092"});
   EXPECT_EQ(command_line.action, CommandLine::Action::kRun);
   EXPECT_EQ(command_line.role, "standalone");
   EXPECT_EQ(command_line.config_path, "q.yaml");

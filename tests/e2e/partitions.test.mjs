@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startQuiver } from './harness.mjs';
 import {
   Code, DataType, assertError, assertOk, createCollection, describe as describeCollection,
-  listPartitionNames, simpleFields, uniqueName,
+  listPartitionNames, rawCall, simpleFields, uniqueName,
 } from './milvus.mjs';
 
 describe('partitions', () => {
@@ -70,11 +70,17 @@ describe('partitions', () => {
 
   test('invalid partition names are rejected and nothing is created', async () => {
     const name = await newCollection();
-    for (const bad of ['1starts_with_digit', 'has-dash', 'has space', 'x'.repeat(256)]) {
-      assertError(await client.createPartition({ collection_name: name, partition_name: bad }),
-        { code: Code.ParameterInvalid }, `CreatePartition(${bad.slice(0, 20)})`);
+    for (const bad of ['', 'has space', 'bad!char', 'x'.repeat(256)]) {
+      assertError(await rawCall(client, 'CreatePartition', { collection_name: name, partition_name: bad }),
+        { code: Code.ParameterInvalid }, `CreatePartition("${bad.slice(0, 20)}")`);
     }
     assert.deepEqual(await listPartitionNames(client, name), ['_default']);
+  });
+
+  test('partition names may start with a digit (unlike collection names)', async () => {
+    const name = await newCollection();
+    assertOk(await client.createPartition({ collection_name: name, partition_name: '2024_q1' }));
+    assert.deepEqual(await listPartitionNames(client, name), ['2024_q1', '_default']);
   });
 
   test('partition calls on a missing collection report collection not found', async () => {
@@ -115,5 +121,14 @@ describe('partitions', () => {
     assertError(await client.dropPartition({ collection_name: name, partition_name: '_default_0' }),
       { reason: /partition key/i });
     assert.deepEqual(await listPartitionNames(client, name), before);
+  });
+
+  test('a partition key without num_partitions gets Milvus\'s default of 16 partitions', async () => {
+    const name = uniqueName('pkey_default');
+    assertOk(await createCollection(client, {
+      collection_name: name,
+      fields: [...simpleFields(), { name: 'tenant', data_type: DataType.VarChar, max_length: 16, is_partition_key: true }],
+    }));
+    assert.equal((await listPartitionNames(client, name)).length, 16);
   });
 });

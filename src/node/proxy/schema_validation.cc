@@ -5,7 +5,6 @@
 #include <charconv>
 #include <limits>
 #include <set>
-#include <vector>
 
 namespace quiver::proxy {
 namespace {
@@ -106,6 +105,12 @@ const std::string* FindParam(const ParamList& params, std::string_view key) {
     if (kv.key() == key) return &kv.value();
   }
   return nullptr;
+}
+
+template <typename Predicate>
+const spb::FieldSchema* FindField(const spb::CollectionSchema& schema, Predicate predicate) {
+  auto it = std::find_if(schema.fields().begin(), schema.fields().end(), predicate);
+  return it == schema.fields().end() ? nullptr : &*it;
 }
 
 // Go's strconv.ParseInt(text, 10, 64), error text included: Milvus passes it through.
@@ -667,16 +672,6 @@ bool IsDenseVectorType(spb::DataType type) {
       return false;
   }
 }
-
-namespace {
-
-template <typename Predicate>
-const spb::FieldSchema* FindField(const spb::CollectionSchema& schema, Predicate predicate) {
-  auto it = std::find_if(schema.fields().begin(), schema.fields().end(), predicate);
-  return it == schema.fields().end() ? nullptr : &*it;
-}
-
-}  // namespace
 
 const spb::FieldSchema* FindPrimaryField(const spb::CollectionSchema& schema) {
   return FindField(schema, [](const spb::FieldSchema& f) { return f.is_primary_key(); });
