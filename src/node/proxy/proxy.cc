@@ -226,18 +226,18 @@ Status Proxy::GetPartitionStatistics(const CallContext& ctx, const mpb::GetParti
 // ---- aliases ----
 
 Status Proxy::CreateAlias(const CallContext& ctx, const mpb::CreateAliasRequest& req, cpb::Status*) {
-  QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.alias()));
+  QUIVER_RETURN_IF_ERROR(ValidateAliasName(req.alias()));
   QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name()));
   return root_coord_->CreateAlias(WithDatabase(ctx, req));
 }
 
 Status Proxy::DropAlias(const CallContext& ctx, const mpb::DropAliasRequest& req, cpb::Status*) {
-  QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.alias()));
+  QUIVER_RETURN_IF_ERROR(ValidateAliasName(req.alias()));
   return root_coord_->DropAlias(WithDatabase(ctx, req));
 }
 
 Status Proxy::AlterAlias(const CallContext& ctx, const mpb::AlterAliasRequest& req, cpb::Status*) {
-  QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.alias()));
+  QUIVER_RETURN_IF_ERROR(ValidateAliasName(req.alias()));
   QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name()));
   return root_coord_->AlterAlias(WithDatabase(ctx, req));
 }
