@@ -8,7 +8,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
-  nlohmann-json3-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libzstd-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl
 )
 # Node.js may come from elsewhere (a newer build); Debian's is enough when there is none.
