@@ -53,7 +53,7 @@ Status AliasNotFound(const std::string& name) {
   return {Code::kAliasNotFound, "alias not found[alias=" + name + "]"};
 }
 Status InvalidParameter(const std::string& detail) {
-  return {Code::kParameterInvalid, "invalid parameter[" + detail + "]"};
+  return {Code::kParameterInvalid, detail + ": invalid parameter"};
 }
 Status IllegalSchema(const std::string& detail) {
   return {Code::kCollectionIllegalSchema, "illegal collection schema[" + detail + "]"};

@@ -109,13 +109,6 @@ describe('bad input', () => {
       }, { reason: /primary/i }, 'Float primary key');
     });
 
-    test('autoID on a VarChar primary key', async () => {
-      await assertRejected({
-        collection_name: uniqueName('c'),
-        fields: [{ name: 'id', data_type: DataType.VarChar, max_length: 16, is_primary_key: true, autoID: true }, vector(8)],
-      }, {}, 'VarChar autoID');
-    });
-
     test('no vector field', async () => {
       await assertRejected({ collection_name: uniqueName('c'), fields: [pk, { name: 'n', data_type: DataType.Int32 }] },
         { reason: /vector/i }, 'no vector field');
@@ -229,6 +222,14 @@ describe('bad input', () => {
       }, {}, 'default longer than max_length');
     });
 
+    test('an invalid collection TTL property', async () => {
+      for (const ttl of ['abc', '-2']) {
+        await assertRejected({
+          collection_name: uniqueName('c'), fields: simpleFields(), properties: { 'collection.ttl.seconds': ttl },
+        }, { code: Code.ParameterInvalid, reason: /ttl/i }, `collection.ttl.seconds ${ttl}`);
+      }
+    });
+
     test('more shards than Milvus allows', async () => {
       await assertRejected({ collection_name: uniqueName('c'), fields: simpleFields(), shards_num: 17 },
         { reason: /shard/i }, 'shards_num 17');
@@ -293,9 +294,11 @@ describe('bad input', () => {
     });
 
     test('alter with an invalid property value is refused', async () => {
-      assertError(await client.alterCollectionProperties({
-        collection_name: baseline, properties: { 'collection.ttl.seconds': 'abc' },
-      }), { code: Code.ParameterInvalid });
+      for (const ttl of ['abc', '-2']) {
+        assertError(await client.alterCollectionProperties({
+          collection_name: baseline, properties: { 'collection.ttl.seconds': ttl },
+        }), { code: Code.ParameterInvalid, reason: /ttl/i }, `alter collection.ttl.seconds ${ttl}`);
+      }
       await assertUnchanged();
     });
   });

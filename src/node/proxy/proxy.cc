@@ -32,6 +32,29 @@ Status RequireName(const std::string& value, const std::string& what) {
   return Status::OK();
 }
 
+// Milvus checks the one property it interprets (the TTL) on create and alter alike.
+Status ValidateProperties(const google::protobuf::RepeatedPtrField<cpb::KeyValuePair>& properties) {
+  constexpr int64_t kMaxTtlSeconds = 3155760000;  // 100 years, Milvus's bound
+  for (const auto& kv : properties) {
+    if (kv.key() != "collection.ttl.seconds") continue;
+    int64_t ttl = 0;
+    size_t parsed = 0;
+    try {
+      ttl = std::stoll(kv.value(), &parsed);
+    } catch (const std::exception&) {
+      parsed = 0;
+    }
+    if (parsed == 0 || parsed != kv.value().size()) {
+      return InvalidParameter("collection TTL is not a valid positive integer");
+    }
+    if (ttl < -1 || ttl > kMaxTtlSeconds) {
+      return InvalidParameter("collection TTL is out of range, expect [-1, " + std::to_string(kMaxTtlSeconds) +
+                              "], got " + kv.value());
+    }
+  }
+  return Status::OK();
+}
+
 // The dynamic-field column ($meta) is an implementation detail that Milvus hides.
 void HideDynamicField(milvus::proto::schema::CollectionSchema* schema) {
   auto* fields = schema->mutable_fields();
@@ -97,6 +120,7 @@ Status Proxy::DescribeDatabase(const CallContext& ctx, const mpb::DescribeDataba
 
 Status Proxy::CreateCollection(const CallContext& ctx, const mpb::CreateCollectionRequest& req, cpb::Status*) {
   QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name()));
+  QUIVER_RETURN_IF_ERROR(ValidateProperties(req.properties()));
   milvus::proto::schema::CollectionSchema schema;
   if (!schema.ParseFromString(req.schema())) return InvalidParameter("the schema is not a valid CollectionSchema message");
   if (schema.name() != req.collection_name()) {
@@ -132,6 +156,7 @@ Status Proxy::DescribeCollection(const CallContext& ctx, const mpb::DescribeColl
   if (req.collection_name().empty() && req.collectionid() == 0) {
     return InvalidParameter("collection name should not be empty");
   }
+  if (!req.collection_name().empty()) QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name()));
   QUIVER_RETURN_IF_ERROR(Reply(root_coord_->DescribeCollection(WithDatabase(ctx, req)), resp));
   HideDynamicField(resp->mutable_schema());
   return Status::OK();
@@ -162,6 +187,7 @@ Status Proxy::RenameCollection(const CallContext& ctx, const mpb::RenameCollecti
 
 Status Proxy::AlterCollection(const CallContext& ctx, const mpb::AlterCollectionRequest& req, cpb::Status*) {
   QUIVER_RETURN_IF_ERROR(RequireName(req.collection_name(), "collection name"));
+  QUIVER_RETURN_IF_ERROR(ValidateProperties(req.properties()));
   return root_coord_->AlterCollection(WithDatabase(ctx, req));
 }
 

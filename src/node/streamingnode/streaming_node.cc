@@ -1,0 +1,257 @@
+#include "node/streamingnode/streaming_node.h"
+
+#include <spdlog/spdlog.h>
+
+namespace quiver::streaming {
+
+using quiver::data::WalMessage;
+
+std::string PhysicalChannelOf(const std::string& vchannel) {
+  auto cut = vchannel.rfind('_');
+  return cut == std::string::npos ? vchannel : vchannel.substr(0, cut);
+}
+
+StreamingNode::StreamingNode(wal::Wal* wal, rootcoord::RootCoord* root_coord, datacoord::DataCoord* data_coord,
+                             StreamingNodeOptions options)
+    : wal_(wal), root_coord_(root_coord), data_coord_(data_coord), options_(std::move(options)) {}
+
+StreamingNode::~StreamingNode() { Stop(); }
+
+Status StreamingNode::Start() {
+  for (const auto& pchannel : options_.pchannels) ChannelFor(pchannel);
+  // Rows of segments a previous run left growing are in the WAL; sealing them lets the
+  // DataNode flush them once it has replayed that far.
+  auto segments = data_coord_->ListAllSegments();
+  if (!segments.ok()) return segments.status();
+  std::vector<wal::AppendResult> pending;
+  for (const auto& record : *segments) {
+    if (record.state() != quiver::data::GROWING) continue;
+    std::string pchannel = PhysicalChannelOf(record.vchannel());
+    Channel& channel = ChannelFor(pchannel);
+    std::lock_guard lock(channel.mu);
+    channel.growing[{record.vchannel(), record.partition_id()}] = {record.id(), 0};
+    std::vector<int64_t> sealed;
+    QUIVER_RETURN_IF_ERROR(SealLocked(channel, pchannel, record.vchannel(), record.collection_id(),
+                                      record.partition_id(), &pending, &sealed));
+  }
+  QUIVER_RETURN_IF_ERROR(WaitDurable(pending));
+  ticker_ = std::thread([this] { TickIdleChannels(); });
+  return Status::OK();
+}
+
+void StreamingNode::Stop() {
+  {
+    std::lock_guard lock(ticker_mu_);
+    stopping_ = true;
+  }
+  ticker_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+}
+
+StreamingNode::Channel& StreamingNode::ChannelFor(const std::string& pchannel) {
+  std::lock_guard lock(channels_mu_);
+  auto& channel = channels_[pchannel];
+  if (!channel) channel = std::make_unique<Channel>();
+  return *channel;
+}
+
+StatusOr<wal::AppendResult> StreamingNode::AppendLocked(Channel& channel, const std::string& pchannel,
+                                                        WalMessage message, uint64_t* ts) {
+  auto allocated = root_coord_->AllocTimestamp(1);
+  if (!allocated.ok()) return allocated.status();
+  *ts = *allocated;
+  message.set_timestamp(*ts);
+  if (message.has_insert()) {
+    auto* timestamps = message.mutable_insert()->mutable_timestamps();
+    timestamps->Clear();
+    timestamps->Resize(static_cast<int>(message.insert().num_rows()), *ts);
+  } else if (message.has_delete_()) {
+    auto* timestamps = message.mutable_delete_()->mutable_timestamps();
+    timestamps->Clear();
+    timestamps->Resize(static_cast<int>(message.delete_().num_rows()), *ts);
+  }
+  channel.last_append = std::chrono::steady_clock::now();
+  return wal_->Append(pchannel, {message.SerializeAsString()});
+}
+
+Status StreamingNode::WaitDurable(const std::vector<wal::AppendResult>& pending) {
+  for (const auto& result : pending) QUIVER_RETURN_IF_ERROR(result.durable.get());
+  return Status::OK();
+}
+
+StatusOr<StreamingNode::GrowingSegment*> StreamingNode::GrowingLocked(Channel& channel, const std::string& vchannel,
+                                                                      int64_t collection_id, int64_t partition_id) {
+  auto& segment = channel.growing[{vchannel, partition_id}];
+  if (segment.id != 0) return &segment;
+  auto id = root_coord_->AllocID(1);
+  if (!id.ok()) return id.status();
+  quiver::data::SegmentRecord record;
+  record.set_id(*id);
+  record.set_collection_id(collection_id);
+  record.set_partition_id(partition_id);
+  record.set_vchannel(vchannel);
+  record.set_state(quiver::data::GROWING);
+  // Recorded before any row is appended, so a crash can never leave rows of a segment
+  // that no record knows about.
+  QUIVER_RETURN_IF_ERROR(data_coord_->AddSegment(record));
+  segment = {*id, 0};
+  return &segment;
+}
+
+Status StreamingNode::SealLocked(Channel& channel, const std::string& pchannel, const std::string& vchannel,
+                                 int64_t collection_id, int64_t partition_id,
+                                 std::vector<wal::AppendResult>* pending, std::vector<int64_t>* sealed) {
+  auto it = channel.growing.find({vchannel, partition_id});
+  if (it == channel.growing.end()) return Status::OK();
+  WalMessage message;
+  message.set_vchannel(vchannel);
+  message.set_collection_id(collection_id);
+  message.mutable_seal()->set_segment_id(it->second.id);
+  message.mutable_seal()->set_partition_id(partition_id);
+  uint64_t ts = 0;
+  auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+  if (!appended.ok()) return appended.status();
+  pending->push_back(*appended);
+  sealed->push_back(it->second.id);
+  channel.growing.erase(it);
+  return Status::OK();
+}
+
+StatusOr<uint64_t> StreamingNode::Insert(const std::string& vchannel, msgpb::InsertRequest req) {
+  std::string pchannel = PhysicalChannelOf(vchannel);
+  Channel& channel = ChannelFor(pchannel);
+  std::vector<wal::AppendResult> pending;
+  uint64_t ts = 0;
+  {
+    std::lock_guard lock(channel.mu);
+    auto segment = GrowingLocked(channel, vchannel, req.collectionid(), req.partitionid());
+    if (!segment.ok()) return segment.status();
+    req.set_segmentid((*segment)->id);
+    req.set_shardname(vchannel);
+    int64_t rows = static_cast<int64_t>(req.num_rows());
+    WalMessage message;
+    message.set_vchannel(vchannel);
+    message.set_collection_id(req.collectionid());
+    int64_t collection_id = req.collectionid(), partition_id = req.partitionid();
+    *message.mutable_insert() = std::move(req);
+    auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    if (!appended.ok()) return appended.status();
+    pending.push_back(*appended);
+    (*segment)->rows += rows;
+    if ((*segment)->rows >= options_.max_segment_rows) {
+      std::vector<int64_t> sealed;
+      QUIVER_RETURN_IF_ERROR(SealLocked(channel, pchannel, vchannel, collection_id, partition_id, &pending, &sealed));
+    }
+  }
+  QUIVER_RETURN_IF_ERROR(WaitDurable(pending));
+  return ts;
+}
+
+StatusOr<uint64_t> StreamingNode::Delete(const std::string& vchannel, msgpb::DeleteRequest req) {
+  std::string pchannel = PhysicalChannelOf(vchannel);
+  Channel& channel = ChannelFor(pchannel);
+  uint64_t ts = 0;
+  StatusOr<wal::AppendResult> appended = Status::OK();
+  {
+    std::lock_guard lock(channel.mu);
+    req.set_shardname(vchannel);
+    WalMessage message;
+    message.set_vchannel(vchannel);
+    message.set_collection_id(req.collectionid());
+    *message.mutable_delete_() = std::move(req);
+    appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+  }
+  if (!appended.ok()) return appended.status();
+  QUIVER_RETURN_IF_ERROR(appended->durable.get());
+  return ts;
+}
+
+StatusOr<std::vector<int64_t>> StreamingNode::Flush(int64_t collection_id, const std::vector<std::string>& vchannels) {
+  std::vector<wal::AppendResult> pending;
+  std::vector<int64_t> sealed;
+  for (const auto& vchannel : vchannels) {
+    std::string pchannel = PhysicalChannelOf(vchannel);
+    Channel& channel = ChannelFor(pchannel);
+    std::lock_guard lock(channel.mu);
+    std::vector<int64_t> partitions;
+    for (const auto& [key, segment] : channel.growing) {
+      if (key.first == vchannel) partitions.push_back(key.second);
+    }
+    for (int64_t partition : partitions) {
+      QUIVER_RETURN_IF_ERROR(SealLocked(channel, pchannel, vchannel, collection_id, partition, &pending, &sealed));
+    }
+  }
+  QUIVER_RETURN_IF_ERROR(WaitDurable(pending));
+  return sealed;
+}
+
+StatusOr<uint64_t> StreamingNode::Tick(const std::vector<std::string>& vchannels) {
+  std::vector<wal::AppendResult> pending;
+  uint64_t max_ts = 0;
+  std::vector<std::string> done;
+  for (const auto& vchannel : vchannels) {
+    std::string pchannel = PhysicalChannelOf(vchannel);
+    if (std::find(done.begin(), done.end(), pchannel) != done.end()) continue;
+    done.push_back(pchannel);
+    Channel& channel = ChannelFor(pchannel);
+    std::lock_guard lock(channel.mu);
+    WalMessage message;
+    message.mutable_tick();
+    uint64_t ts = 0;
+    auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    if (!appended.ok()) return appended.status();
+    pending.push_back(*appended);
+    max_ts = std::max(max_ts, ts);
+  }
+  QUIVER_RETURN_IF_ERROR(WaitDurable(pending));
+  return max_ts;
+}
+
+Status StreamingNode::DropCollection(int64_t collection_id, const std::vector<std::string>& vchannels) {
+  std::vector<wal::AppendResult> pending;
+  for (const auto& vchannel : vchannels) {
+    std::string pchannel = PhysicalChannelOf(vchannel);
+    Channel& channel = ChannelFor(pchannel);
+    std::lock_guard lock(channel.mu);
+    for (auto it = channel.growing.begin(); it != channel.growing.end();) {
+      it = it->first.first == vchannel ? channel.growing.erase(it) : std::next(it);
+    }
+    WalMessage message;
+    message.set_vchannel(vchannel);
+    message.set_collection_id(collection_id);
+    message.mutable_drop_collection();
+    uint64_t ts = 0;
+    auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    if (!appended.ok()) return appended.status();
+    pending.push_back(*appended);
+  }
+  return WaitDurable(pending);
+}
+
+// Consumers derive "how current am I" from record timestamps; a channel nobody writes to
+// would look stale forever without these ticks.
+void StreamingNode::TickIdleChannels() {
+  std::unique_lock lock(ticker_mu_);
+  while (!ticker_cv_.wait_for(lock, options_.idle_tick_interval / 2, [this] { return stopping_; })) {
+    std::vector<std::string> idle;
+    {
+      std::lock_guard channels_lock(channels_mu_);
+      auto now = std::chrono::steady_clock::now();
+      for (auto& [name, channel] : channels_) {
+        std::lock_guard channel_lock(channel->mu);
+        if (now - channel->last_append >= options_.idle_tick_interval) idle.push_back(name);
+      }
+    }
+    for (const auto& pchannel : idle) {
+      Channel& channel = ChannelFor(pchannel);
+      std::lock_guard channel_lock(channel.mu);
+      WalMessage message;
+      message.mutable_tick();
+      uint64_t ts = 0;
+      auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+      if (!appended.ok()) spdlog::warn("cannot tick {}: {}", pchannel, appended.status().ToString());
+    }
+  }
+}
+
+}  // namespace quiver::streaming

@@ -1,0 +1,101 @@
+// StreamingNode: the only writer of the WAL's data channels (Milvus 2.6's streaming node).
+//
+// Appending through one writer per physical channel is what gives a channel increasing
+// timestamps: the timestamp is taken from the TSO and the record enqueued under the
+// channel's lock, so consumers can treat any record's timestamp as a time tick. The writer
+// also assigns rows to growing segments and seals them (by size, or on Flush) with a
+// record in the same channel, so every consumer agrees on segment boundaries.
+// Calls return once the WAL holds the records durably: that is the client's ack.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "coord/datacoord/data_coord.h"
+#include "coord/rootcoord/root_coord.h"
+#include "msg.pb.h"
+#include "quiver/data.pb.h"
+#include "wal/wal.h"
+
+namespace quiver::streaming {
+
+namespace msgpb = milvus::proto::msg;
+
+struct StreamingNodeOptions {
+  int64_t max_segment_rows = 1'000'000;  // seal a growing segment at this many rows
+  std::chrono::milliseconds idle_tick_interval{500};  // tick channels without writes this long
+  // Physical channels ticked even before their first write, so reads on them can tell
+  // how current they are.
+  std::vector<std::string> pchannels;
+};
+
+// "quiver-dml_3_445v0" → "quiver-dml_3".
+std::string PhysicalChannelOf(const std::string& vchannel);
+
+class StreamingNode {
+ public:
+  StreamingNode(wal::Wal* wal, rootcoord::RootCoord* root_coord, datacoord::DataCoord* data_coord,
+                StreamingNodeOptions options = {});
+  ~StreamingNode();
+
+  // Seals the segments a previous run left growing, then starts the idle ticker.
+  Status Start();
+  void Stop();
+
+  // Appends one shard's rows (complete columns in req.fields_data, num_rows set) to a
+  // growing segment of req.partitionID; returns the rows' timestamp once durable.
+  StatusOr<uint64_t> Insert(const std::string& vchannel, msgpb::InsertRequest req);
+  // Appends deletes of one shard (req.primary_keys); returns their timestamp once durable.
+  StatusOr<uint64_t> Delete(const std::string& vchannel, msgpb::DeleteRequest req);
+  // Seals every growing segment of the collection's shards; returns their IDs.
+  StatusOr<std::vector<int64_t>> Flush(int64_t collection_id, const std::vector<std::string>& vchannels);
+  // A durable tick on the shards' channels; returns a timestamp every later record exceeds.
+  StatusOr<uint64_t> Tick(const std::vector<std::string>& vchannels);
+  // Tells the collection's consumers that it is gone.
+  Status DropCollection(int64_t collection_id, const std::vector<std::string>& vchannels);
+
+ private:
+  struct GrowingSegment {
+    int64_t id = 0;
+    int64_t rows = 0;
+  };
+  struct Channel {
+    std::mutex mu;
+    // (vchannel, partition) → its growing segment
+    std::map<std::pair<std::string, int64_t>, GrowingSegment> growing;
+    std::chrono::steady_clock::time_point last_append;
+  };
+
+  Channel& ChannelFor(const std::string& pchannel);
+  // Takes a timestamp, lets `fill` complete the message, and enqueues it; the caller holds
+  // the channel lock so timestamps follow append order.
+  StatusOr<wal::AppendResult> AppendLocked(Channel& channel, const std::string& pchannel,
+                                           quiver::data::WalMessage message, uint64_t* ts);
+  StatusOr<GrowingSegment*> GrowingLocked(Channel& channel, const std::string& vchannel, int64_t collection_id,
+                                          int64_t partition_id);
+  Status SealLocked(Channel& channel, const std::string& pchannel, const std::string& vchannel,
+                    int64_t collection_id, int64_t partition_id, std::vector<wal::AppendResult>* pending,
+                    std::vector<int64_t>* sealed);
+  static Status WaitDurable(const std::vector<wal::AppendResult>& pending);
+  void TickIdleChannels();
+
+  wal::Wal* wal_;
+  rootcoord::RootCoord* root_coord_;
+  datacoord::DataCoord* data_coord_;
+  const StreamingNodeOptions options_;
+  std::mutex channels_mu_;
+  std::map<std::string, std::unique_ptr<Channel>> channels_;  // by pchannel
+  std::mutex ticker_mu_;
+  std::condition_variable ticker_cv_;
+  bool stopping_ = false;
+  std::thread ticker_;
+};
+
+}  // namespace quiver::streaming

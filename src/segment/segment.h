@@ -1,0 +1,96 @@
+// Segment: the rows of one shard and partition, with per-row timestamps for MVCC.
+//
+// A growing segment accepts appends from the WAL; a sealed one was loaded whole from
+// object storage. Both accept deletes at any time. A row is visible at timestamp T when
+// it was inserted at or before T and not deleted at or before T; a delete with timestamp
+// D removes the rows with its primary key inserted strictly before D (so an upsert's
+// delete and insert may share one timestamp).
+//
+// Thread-safety: appends and deletes take a writer lock; readers hold a Snapshot, which
+// pins the row count they see (appends only add rows past it).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "expr/filter.h"
+#include "schema.pb.h"
+
+namespace quiver::segment {
+
+namespace spb = milvus::proto::schema;
+
+struct SegmentInfo {
+  int64_t id = 0;
+  int64_t collection_id = 0;
+  int64_t partition_id = 0;
+  std::string vchannel;
+};
+
+class Segment {
+ public:
+  Segment(SegmentInfo info, const spb::CollectionSchema& schema);
+
+  const SegmentInfo& info() const { return info_; }
+  int64_t num_rows() const { return num_rows_.load(std::memory_order_acquire); }
+  bool sealed() const { return sealed_.load(std::memory_order_acquire); }
+  void MarkSealed() { sealed_.store(true, std::memory_order_release); }
+  const spb::FieldSchema& primary_field() const { return primary_field_; }
+
+  // Appends rows: one column per schema field (matched by field id), and one insert
+  // timestamp per row.
+  Status Append(const std::vector<spb::FieldData>& columns, const std::vector<uint64_t>& timestamps);
+
+  // Marks rows with the given keys inserted before `ts` as deleted at `ts`; returns how
+  // many rows it newly hid. `keys` holds int_id or str_id per the primary key type.
+  int64_t Delete(const spb::IDs& keys, const std::vector<uint64_t>& timestamps);
+
+  // Column data and timestamps are only ever appended, so a reader that holds the shared
+  // lock and stays below num_rows() sees stable data.
+  class Reader : public expr::ColumnSource {
+   public:
+    explicit Reader(const Segment& segment);
+    int64_t num_rows() const { return num_rows_; }
+    const spb::FieldData* Column(int64_t field_id) const override;
+    bool Visible(int64_t row, uint64_t ts) const;
+    // Rows visible at `ts` that pass `filter` (nullptr: all), ascending.
+    std::vector<int64_t> MatchingRows(const expr::Filter* filter, uint64_t ts) const;
+    int64_t CountVisible(const expr::Filter* filter, uint64_t ts) const;
+
+   private:
+    const Segment& segment_;
+    std::shared_lock<std::shared_mutex> lock_;
+    int64_t num_rows_;
+  };
+  Reader Read() const { return Reader(*this); }
+
+  // Everything a flush needs, copied under the lock.
+  struct Contents {
+    std::map<int64_t, spb::FieldData> columns;
+    std::vector<uint64_t> timestamps;
+  };
+  Contents Copy() const;
+
+ private:
+  void IndexPrimaryKeys(int64_t first_row);
+
+  const SegmentInfo info_;
+  spb::FieldSchema primary_field_;
+  mutable std::shared_mutex mu_;
+  std::map<int64_t, spb::FieldData> columns_;  // by field id
+  std::vector<uint64_t> insert_ts_;
+  std::vector<uint64_t> delete_ts_;  // 0 while the row is alive
+  std::unordered_map<int64_t, std::vector<int64_t>> int_pk_rows_;
+  std::unordered_map<std::string, std::vector<int64_t>> str_pk_rows_;
+  std::atomic<int64_t> num_rows_{0};
+  std::atomic<bool> sealed_{false};
+};
+
+}  // namespace quiver::segment
