@@ -8,13 +8,20 @@
 // `is null` / `is not null`, string, number and boolean literals, and template
 // parameters `{name}` bound from the request's expr_template_values.
 //
-// Compile errors say what is wrong and where (1-based column). Evaluation never throws.
+// Compile errors say what is wrong and where (1-based byte column), with code 1100:
+//   cannot parse expression: "age >> 5", error: syntax error at column 6: unexpected '>'
+//   cannot parse expression: "nmae > 1", error: invalid expression at column 1: field nmae not exist
+// Nesting deeper than 1000 levels is refused. Rows with nulls follow Milvus (see eval.h):
+// a comparison on a null is false, and so is its negation.
+//
+// Evaluation never throws. A compiled Filter is immutable: Evaluate may run concurrently.
 #pragma once
 
 #include <google/protobuf/map.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,5 +54,9 @@ class Filter {
 // An empty or all-blank expression compiles to nullptr: every row passes.
 StatusOr<std::unique_ptr<Filter>> CompileFilter(std::string_view expression, const spb::CollectionSchema& schema,
                                                 const TemplateValues& params = {});
+
+// The primary keys the filter names when it is nothing but `pk == v` or `pk in [...]`
+// (Milvus deletes such rows without reading them); nullopt for any other filter.
+std::optional<spb::IDs> PrimaryKeyTerms(const Filter& filter);
 
 }  // namespace quiver::expr

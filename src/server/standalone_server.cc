@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "meta/meta_kv_factory.h"
+#include "storage/object_store_factory.h"
+#include "wal/wal_factory.h"
 
 namespace quiver {
 
@@ -39,23 +41,63 @@ StandaloneServer::~StandaloneServer() { Shutdown(); }
 Status StandaloneServer::Start() {
   QUIVER_RETURN_IF_ERROR(http_.Start(config_.http.ip, config_.http.port));
   http_.SetReady(false, "starting");
-
-  std::error_code ec;
-  std::filesystem::create_directories(config_.local_storage.path, ec);
-  if (ec) return {Code::kIoFailed, "cannot create data directory " + config_.local_storage.path + ": " + ec.message()};
-  auto kv = meta::OpenEmbeddedMetaKV((std::filesystem::path(config_.local_storage.path) / "meta").string());
-  if (!kv.ok()) return kv.status();
-  meta_kv_ = std::move(*kv);
-
-  root_coord_ = std::make_unique<rootcoord::RootCoordImpl>(meta_kv_.get());
-  QUIVER_RETURN_IF_ERROR(root_coord_->Init());
-  proxy_ = std::make_unique<proxy::Proxy>(root_coord_.get());
-  grpc_service_ = std::make_unique<proxy::MilvusGrpcService>(proxy_.get());
+  QUIVER_RETURN_IF_ERROR(OpenStorage());
+  QUIVER_RETURN_IF_ERROR(StartRoles());
   QUIVER_RETURN_IF_ERROR(StartGrpc());
-
   http_.SetReady(true);
   spdlog::info("quiver standalone ready: gRPC on {}:{}, HTTP on {}:{}, data in {}", config_.proxy.ip,
                config_.proxy.port, config_.http.ip, http_.port(), config_.local_storage.path);
+  return Status::OK();
+}
+
+// The embedded backends of the three storage interfaces, under the data directory.
+Status StandaloneServer::OpenStorage() {
+  const std::filesystem::path dir(config_.local_storage.path);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return {Code::kIoFailed, "cannot create data directory " + dir.string() + ": " + ec.message()};
+  auto kv = meta::OpenEmbeddedMetaKV((dir / "meta").string());
+  if (!kv.ok()) return kv.status();
+  meta_kv_ = std::move(*kv);
+  auto wal = wal::OpenLocalWal((dir / "wal").string());
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+  auto store = storage::OpenLocalObjectStore((dir / "objects").string());
+  if (!store.ok()) return store.status();
+  object_store_ = std::move(*store);
+  return Status::OK();
+}
+
+Status StandaloneServer::StartRoles() {
+  rootcoord::RootCoordOptions root_options;
+  root_coord_ = std::make_unique<rootcoord::RootCoordImpl>(meta_kv_.get(), root_options);
+  QUIVER_RETURN_IF_ERROR(root_coord_->Init());
+  data_coord_ = std::make_unique<datacoord::DataCoordImpl>(meta_kv_.get());
+
+  std::vector<std::string> pchannels;
+  for (int i = 0; i < root_options.dml_channels; ++i) pchannels.push_back(root_options.channel_prefix + "_" + std::to_string(i));
+  streaming::StreamingNodeOptions streaming_options;
+  streaming_options.pchannels = pchannels;
+  streaming_node_ = std::make_unique<streaming::StreamingNode>(wal_.get(), root_coord_.get(), data_coord_.get(),
+                                                               streaming_options);
+  QUIVER_RETURN_IF_ERROR(streaming_node_->Start());
+
+  datanode::DataNodeOptions data_options;
+  data_options.pchannels = pchannels;
+  data_options.storage_root = config_.minio.root_path;
+  data_node_ = std::make_unique<datanode::DataNode>(wal_.get(), object_store_.get(), data_coord_.get(),
+                                                    root_coord_.get(), data_options);
+  QUIVER_RETURN_IF_ERROR(data_node_->Start());
+
+  query_node_ = std::make_unique<querynode::QueryNode>(wal_.get(), object_store_.get(), data_coord_.get(),
+                                                       config_.minio.root_path);
+  QUIVER_RETURN_IF_ERROR(query_node_->Start());
+  query_coord_ = std::make_unique<querycoord::QueryCoord>(meta_kv_.get(), root_coord_.get(), query_node_.get());
+  QUIVER_RETURN_IF_ERROR(query_coord_->Start());
+
+  proxy_ = std::make_unique<proxy::Proxy>(proxy::ProxyDependencies{
+      root_coord_.get(), data_coord_.get(), query_coord_.get(), query_node_.get(), streaming_node_.get()});
+  grpc_service_ = std::make_unique<proxy::MilvusGrpcService>(proxy_.get());
   return Status::OK();
 }
 
@@ -76,7 +118,14 @@ void StandaloneServer::Shutdown() {
   }
   grpc_service_.reset();
   proxy_.reset();
+  query_coord_.reset();
+  query_node_.reset();
+  data_node_.reset();
+  streaming_node_.reset();
+  data_coord_.reset();
   root_coord_.reset();
+  object_store_.reset();
+  wal_.reset();
   meta_kv_.reset();
   http_.Stop();
 }

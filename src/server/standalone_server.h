@@ -11,10 +11,17 @@
 #include "common/config.h"
 #include "common/http_server.h"
 #include "common/status.h"
+#include "coord/datacoord/data_coord_impl.h"
+#include "coord/querycoord/query_coord.h"
 #include "coord/rootcoord/root_coord_impl.h"
 #include "meta/meta_kv.h"
+#include "node/datanode/data_node.h"
 #include "node/proxy/milvus_grpc_service.h"
 #include "node/proxy/proxy.h"
+#include "node/querynode/query_node.h"
+#include "node/streamingnode/streaming_node.h"
+#include "storage/object_store.h"
+#include "wal/wal.h"
 
 namespace quiver {
 
@@ -29,11 +36,21 @@ class StandaloneServer {
 
  private:
   Status StartGrpc();
+  Status OpenStorage();
+  Status StartRoles();
 
   Config config_;
   HttpServer http_;
+  // Declared in start order; Shutdown stops them in reverse.
   std::unique_ptr<meta::MetaKV> meta_kv_;
+  std::unique_ptr<wal::Wal> wal_;
+  std::unique_ptr<storage::ObjectStore> object_store_;
   std::unique_ptr<rootcoord::RootCoordImpl> root_coord_;
+  std::unique_ptr<datacoord::DataCoordImpl> data_coord_;
+  std::unique_ptr<streaming::StreamingNode> streaming_node_;
+  std::unique_ptr<datanode::DataNode> data_node_;
+  std::unique_ptr<querynode::QueryNode> query_node_;
+  std::unique_ptr<querycoord::QueryCoord> query_coord_;
   std::unique_ptr<proxy::Proxy> proxy_;
   std::unique_ptr<proxy::MilvusGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_server_;

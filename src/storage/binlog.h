@@ -6,7 +6,7 @@
 //   <root>/stats_log/<collection>/<partition>/<segment>/<field>/<log_id>    primary-key stats
 //
 // Every binlog is one framed blob: a fixed little-endian header, then a zstd frame holding a
-// serialized protobuf message (FieldData, quiver.storage.DeltaLog or quiver.storage.PkStats).
+// serialized protobuf message (FieldData, quiver.storage.DeltaLog or quiver.storage.PkStatsLog).
 //   offset size  field
 //        0    4  magic "QVBL"
 //        4    2  format version (kBinlogFormatVersion)
@@ -83,7 +83,7 @@ StatusOr<BinlogHeader> ReadBinlogHeader(std::string_view blob);
 
 std::string EncodeInsertBinlog(const spb::FieldData& column, int64_t field_id, int64_t row_count,
                                int zstd_level = kDefaultZstdLevel);
-// The column as written. Its type and field ID must agree with the header.
+// The column as written, with field_id set to the binlog's (the encoder's `field_id`).
 StatusOr<spb::FieldData> DecodeInsertBinlog(std::string_view blob);
 
 spb::FieldData TimestampColumn(std::span<const uint64_t> timestamps);
@@ -102,7 +102,8 @@ StatusOr<DeltaLog> DecodeDeltaLog(std::string_view blob);
 // little-endian bytes). The hash is part of the stored format: do not change it.
 class BloomFilter {
  public:
-  // Sized for `expected_keys` at `false_positive_rate` (m = -n ln p / ln²2, k = m/n ln 2).
+  // Sized for `expected_keys` at `false_positive_rate`, clamped to [1e-12, 0.5]:
+  // m = -n ln p / ln²2 bits (at least 64), k = round(-log2 p) hashes.
   static BloomFilter ForKeys(uint64_t expected_keys, double false_positive_rate = 0.001);
   // A filter read back from storage; fails unless bits is non-empty and 1 <= hash_count <= 64.
   static StatusOr<BloomFilter> FromBits(std::string bits, uint32_t hash_count);
@@ -116,6 +117,8 @@ class BloomFilter {
   uint32_t hash_count() const { return hash_count_; }
 
  private:
+  friend class quiver::StatusOr<BloomFilter>;  // holds a default one beside an error
+  BloomFilter() : hash_count_(0) {}
   BloomFilter(std::string bits, uint32_t hash_count) : bits_(std::move(bits)), hash_count_(hash_count) {}
   void AddBytes(std::string_view bytes);
   bool MayContainBytes(std::string_view bytes) const;
@@ -154,6 +157,8 @@ class PkStats {
   static StatusOr<PkStats> Decode(std::string_view blob);
 
  private:
+  friend class quiver::StatusOr<PkStats>;  // holds a default one beside an error
+  PkStats() : PkStats(0, spb::None, BloomFilter::ForKeys(0)) {}
   PkStats(int64_t field_id, spb::DataType pk_type, BloomFilter bloom)
       : field_id_(field_id), pk_type_(pk_type), bloom_(std::move(bloom)) {}
 

@@ -9,6 +9,8 @@ export { DataType };
 // Milvus error codes (pkg/util/merr) the tests check for.
 export const Code = {
   CollectionNotFound: 100,
+  CollectionNotLoaded: 101,
+  PartitionNotFound: 200,
   ParameterInvalid: 1100,
   DatabaseNotFound: 800,
   DatabaseInvalidName: 802,

@@ -213,7 +213,8 @@ Status RootCoordImpl::CreateCollection(const mpb::CreateCollectionRequest& req) 
     schema.ParseFromString(req.schema());
     schema.set_name(req.collection_name());
     bool same = google::protobuf::util::MessageDifferencer::Equals(schema, existing->schema()) &&
-                existing->shards_num() == req.shards_num() && existing->num_partitions() == req.num_partitions();
+                existing->shards_num() == req.shards_num() && existing->num_partitions() == req.num_partitions() &&
+                existing->consistency_level() == req.consistency_level();
     if (same) return Status::OK();
     return ParameterInvalid("create duplicate collection with different parameters, collection: " + req.collection_name());
   }

@@ -122,6 +122,18 @@ void MilvusGrpcService::RegisterHandlers() {
   Handle("AlterAlias", &Proxy::AlterAlias);
   Handle("DescribeAlias", &Proxy::DescribeAlias);
   Handle("ListAliases", &Proxy::ListAliases);
+  Handle("Insert", &Proxy::Insert);
+  Handle("Upsert", &Proxy::Upsert);
+  Handle("Delete", &Proxy::Delete);
+  Handle("Flush", &Proxy::Flush);
+  Handle("GetFlushState", &Proxy::GetFlushState);
+  Handle("Query", &Proxy::Query);
+  Handle("LoadCollection", &Proxy::LoadCollection);
+  Handle("ReleaseCollection", &Proxy::ReleaseCollection);
+  Handle("LoadPartitions", &Proxy::LoadPartitions);
+  Handle("ReleasePartitions", &Proxy::ReleasePartitions);
+  Handle("GetLoadState", &Proxy::GetLoadState);
+  Handle("GetLoadingProgress", &Proxy::GetLoadingProgress);
 }
 
 // Registers every unary method of MilvusService as a raw (ByteBuffer) method, in

@@ -65,8 +65,9 @@ void HideDynamicField(milvus::proto::schema::CollectionSchema* schema) {
 
 }  // namespace
 
-Proxy::Proxy(rootcoord::RootCoord* root_coord)
-    : root_coord_(root_coord),
+Proxy::Proxy(ProxyDependencies deps)
+    : deps_(deps),
+      root_coord_(deps.root_coord),
       // Identifiers only need to differ between connections; never 0 (the Node SDK reads
       // 0 as "old server" and stops sending it).
       next_connection_id_(static_cast<int64_t>(std::random_device{}() & 0x7fffffff) + 1) {}
@@ -138,7 +139,17 @@ Status Proxy::CreateCollection(const CallContext& ctx, const mpb::CreateCollecti
 
 Status Proxy::DropCollection(const CallContext& ctx, const mpb::DropCollectionRequest& req, cpb::Status*) {
   QUIVER_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name()));
-  return root_coord_->DropCollection(WithDatabase(ctx, req));
+  mpb::DescribeCollectionRequest describe;
+  describe.set_db_name(req.db_name());
+  describe.set_collection_name(req.collection_name());
+  auto coll = root_coord_->DescribeCollection(WithDatabase(ctx, describe));
+  QUIVER_RETURN_IF_ERROR(root_coord_->DropCollection(WithDatabase(ctx, req)));
+  if (!coll.ok() || coll->collection_name() != req.collection_name()) return Status::OK();  // gone, or an alias
+  // The catalog no longer has it; now its data goes: readers release it, and the drop
+  // record in its channels lets the DataNode delete its segments.
+  deps_.query_coord->DropCollection(coll->collectionid());
+  std::vector<std::string> vchannels(coll->virtual_channel_names().begin(), coll->virtual_channel_names().end());
+  return deps_.streaming_node->DropCollection(coll->collectionid(), vchannels);
 }
 
 Status Proxy::HasCollection(const CallContext& ctx, const mpb::HasCollectionRequest& req, mpb::BoolResponse* resp) {
@@ -198,9 +209,11 @@ Status Proxy::GetCollectionStatistics(const CallContext& ctx, const mpb::GetColl
   describe.set_collection_name(req.collection_name());
   auto coll = root_coord_->DescribeCollection(WithDatabase(ctx, describe));
   if (!coll.ok()) return coll.status();
+  auto rows = RowCount(*coll);
+  if (!rows.ok()) return rows.status();
   auto* stat = resp->add_stats();
   stat->set_key("row_count");
-  stat->set_value("0");  // no write path yet: every collection is empty
+  stat->set_value(std::to_string(*rows));
   return Status::OK();
 }
 
@@ -243,9 +256,16 @@ Status Proxy::GetPartitionStatistics(const CallContext& ctx, const mpb::GetParti
   show.add_partition_names(req.partition_name());
   auto result = root_coord_->ShowPartitions(WithDatabase(ctx, show));
   if (!result.ok()) return result.status();
+  mpb::DescribeCollectionRequest describe;
+  describe.set_db_name(req.db_name());
+  describe.set_collection_name(req.collection_name());
+  auto coll = root_coord_->DescribeCollection(WithDatabase(ctx, describe));
+  if (!coll.ok()) return coll.status();
+  auto rows = RowCount(*coll, result->partitionids(0));
+  if (!rows.ok()) return rows.status();
   auto* stat = resp->add_stats();
   stat->set_key("row_count");
-  stat->set_value("0");
+  stat->set_value(std::to_string(*rows));
   return Status::OK();
 }
 

@@ -7,11 +7,18 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
+#include "coord/datacoord/data_coord.h"
+#include "coord/querycoord/query_coord.h"
 #include "coord/rootcoord/root_coord.h"
 #include "milvus.pb.h"
+#include "node/querynode/query_node.h"
+#include "node/streamingnode/streaming_node.h"
 
 namespace quiver::proxy {
 
@@ -23,9 +30,18 @@ struct CallContext {
   std::string db_name;  // from the `dbname` metadata; empty means `default`
 };
 
+// The roles a proxy talks to (in-process in standalone; clients of remote roles later).
+struct ProxyDependencies {
+  rootcoord::RootCoord* root_coord = nullptr;
+  datacoord::DataCoord* data_coord = nullptr;
+  querycoord::QueryCoord* query_coord = nullptr;
+  querynode::QueryNode* query_node = nullptr;
+  streaming::StreamingNode* streaming_node = nullptr;
+};
+
 class Proxy {
  public:
-  explicit Proxy(rootcoord::RootCoord* root_coord);
+  explicit Proxy(ProxyDependencies deps);
 
   Status Connect(const CallContext& ctx, const mpb::ConnectRequest& req, mpb::ConnectResponse* resp);
   Status GetVersion(const CallContext& ctx, const mpb::GetVersionRequest& req, mpb::GetVersionResponse* resp);
@@ -64,9 +80,53 @@ class Proxy {
   Status DescribeAlias(const CallContext& ctx, const mpb::DescribeAliasRequest& req, mpb::DescribeAliasResponse* resp);
   Status ListAliases(const CallContext& ctx, const mpb::ListAliasesRequest& req, mpb::ListAliasesResponse* resp);
 
+  Status Insert(const CallContext& ctx, const mpb::InsertRequest& req, mpb::MutationResult* resp);
+  Status Upsert(const CallContext& ctx, const mpb::UpsertRequest& req, mpb::MutationResult* resp);
+  Status Delete(const CallContext& ctx, const mpb::DeleteRequest& req, mpb::MutationResult* resp);
+  Status Flush(const CallContext& ctx, const mpb::FlushRequest& req, mpb::FlushResponse* resp);
+  Status GetFlushState(const CallContext& ctx, const mpb::GetFlushStateRequest& req, mpb::GetFlushStateResponse* resp);
+  Status Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::QueryResults* resp);
+
+  Status LoadCollection(const CallContext& ctx, const mpb::LoadCollectionRequest& req, cpb::Status* resp);
+  Status ReleaseCollection(const CallContext& ctx, const mpb::ReleaseCollectionRequest& req, cpb::Status* resp);
+  Status LoadPartitions(const CallContext& ctx, const mpb::LoadPartitionsRequest& req, cpb::Status* resp);
+  Status ReleasePartitions(const CallContext& ctx, const mpb::ReleasePartitionsRequest& req, cpb::Status* resp);
+  Status GetLoadState(const CallContext& ctx, const mpb::GetLoadStateRequest& req, mpb::GetLoadStateResponse* resp);
+  Status GetLoadingProgress(const CallContext& ctx, const mpb::GetLoadingProgressRequest& req,
+                            mpb::GetLoadingProgressResponse* resp);
+
  private:
+  StatusOr<mpb::DescribeCollectionResponse> Describe(const CallContext& ctx, const std::string& db_name,
+                                                     const std::string& collection_name);
+  StatusOr<std::vector<int64_t>> PartitionIds(const mpb::DescribeCollectionResponse& coll,
+                                              const google::protobuf::RepeatedPtrField<std::string>& names);
+  // Rows written (deleted ones included, as in Milvus), of one partition if given.
+  StatusOr<int64_t> RowCount(const mpb::DescribeCollectionResponse& coll, std::optional<int64_t> partition_id = {});
+  // Writes one batch (insert, or upsert when `upsert`): returns the commit timestamp.
+  StatusOr<uint64_t> WriteRows(const mpb::DescribeCollectionResponse& coll, const std::string& partition_name,
+                               const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields,
+                               uint32_t num_rows, bool upsert, mpb::MutationResult* resp);
+  // The timestamps a read waits for and reads at, per its consistency level.
+  struct ReadTimes {
+    uint64_t guarantee = 0;
+    uint64_t mvcc = 0;
+  };
+  StatusOr<ReadTimes> ReadTimesFor(const mpb::DescribeCollectionResponse& coll, cpb::ConsistencyLevel level,
+                                   uint64_t requested_guarantee);
+  // Which partitions a read covers; fails when they are not loaded.
+  StatusOr<std::vector<int64_t>> ReadablePartitions(const mpb::DescribeCollectionResponse& coll,
+                                                    const google::protobuf::RepeatedPtrField<std::string>& names);
+  StatusOr<milvus::proto::schema::IDs> MatchingKeys(const mpb::DescribeCollectionResponse& coll,
+                                                    const std::string& expr,
+                                                    const google::protobuf::Map<std::string, milvus::proto::schema::TemplateValue>& params,
+                                                    const std::vector<int64_t>& partitions);
+  void NoteWrite(int64_t collection_id, uint64_t ts);
+
+  ProxyDependencies deps_;
   rootcoord::RootCoord* root_coord_;
   std::atomic<int64_t> next_connection_id_;
+  std::mutex session_mu_;
+  std::map<int64_t, uint64_t> last_write_ts_;  // per collection, for Session consistency
 };
 
 }  // namespace quiver::proxy

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -26,6 +27,7 @@
 #include "quiver/data.pb.h"
 #include "schema.pb.h"
 #include "segment/segment.h"
+#include "segment/segment_io.h"
 #include "storage/object_store.h"
 #include "wal/wal.h"
 
@@ -56,8 +58,11 @@ struct QueryResult {
 
 class QueryNode {
  public:
-  QueryNode(wal::Wal* wal, storage::ObjectStore* store, datacoord::DataCoord* data_coord);
+  QueryNode(wal::Wal* wal, storage::ObjectStore* store, datacoord::DataCoord* data_coord, std::string storage_root);
   ~QueryNode();
+
+  // Starts following DataCoord's segment changes (for handoff).
+  Status Start();
 
   // Loads stored segments, replays the channels up to their current end, then keeps
   // following them. Loading a loaded collection is a no-op.
@@ -77,10 +82,12 @@ class QueryNode {
   void OnSegmentChange(const quiver::data::SegmentRecord& record);
 
   wal::Wal* wal_;
-  storage::ObjectStore* store_;
+  segment::SegmentStorage storage_;
   datacoord::DataCoord* data_coord_;
+  std::mutex load_mu_;
   mutable std::mutex mu_;
   std::map<int64_t, std::shared_ptr<LoadedCollection>> collections_;
+  std::map<int64_t, std::shared_ptr<LoadedCollection>> loading_;
   std::unique_ptr<datacoord::SegmentWatch> watch_;
 };
 

@@ -56,22 +56,32 @@ StreamingNode::Channel& StreamingNode::ChannelFor(const std::string& pchannel) {
 }
 
 StatusOr<wal::AppendResult> StreamingNode::AppendLocked(Channel& channel, const std::string& pchannel,
-                                                        WalMessage message, uint64_t* ts) {
+                                                        std::vector<WalMessage> messages, uint64_t* ts) {
   auto allocated = root_coord_->AllocTimestamp(1);
   if (!allocated.ok()) return allocated.status();
   *ts = *allocated;
-  message.set_timestamp(*ts);
-  if (message.has_insert()) {
-    auto* timestamps = message.mutable_insert()->mutable_timestamps();
-    timestamps->Clear();
-    timestamps->Resize(static_cast<int>(message.insert().num_rows()), *ts);
-  } else if (message.has_delete_()) {
-    auto* timestamps = message.mutable_delete_()->mutable_timestamps();
-    timestamps->Clear();
-    timestamps->Resize(static_cast<int>(message.delete_().num_rows()), *ts);
+  std::vector<std::string> payloads;
+  for (auto& message : messages) {
+    message.set_timestamp(*ts);
+    if (message.has_insert()) {
+      auto* timestamps = message.mutable_insert()->mutable_timestamps();
+      timestamps->Clear();
+      timestamps->Resize(static_cast<int>(message.insert().num_rows()), *ts);
+    } else if (message.has_delete_()) {
+      auto* timestamps = message.mutable_delete_()->mutable_timestamps();
+      timestamps->Clear();
+      timestamps->Resize(static_cast<int>(message.delete_().num_rows()), *ts);
+    }
+    payloads.push_back(message.SerializeAsString());
   }
   channel.last_append = std::chrono::steady_clock::now();
-  return wal_->Append(pchannel, {message.SerializeAsString()});
+  return wal_->Append(pchannel, payloads);
+}
+
+StatusOr<wal::AppendResult> StreamingNode::TickLocked(Channel& channel, const std::string& pchannel, uint64_t* ts) {
+  WalMessage message;
+  message.mutable_tick();
+  return AppendLocked(channel, pchannel, {std::move(message)}, ts);
 }
 
 Status StreamingNode::WaitDurable(const std::vector<wal::AppendResult>& pending) {
@@ -91,6 +101,9 @@ StatusOr<StreamingNode::GrowingSegment*> StreamingNode::GrowingLocked(Channel& c
   record.set_partition_id(partition_id);
   record.set_vchannel(vchannel);
   record.set_state(quiver::data::GROWING);
+  auto created = root_coord_->AllocTimestamp(1);
+  if (!created.ok()) return created.status();
+  record.set_min_timestamp(*created);  // every row of the segment is younger
   // Recorded before any row is appended, so a crash can never leave rows of a segment
   // that no record knows about.
   QUIVER_RETURN_IF_ERROR(data_coord_->AddSegment(record));
@@ -109,7 +122,7 @@ Status StreamingNode::SealLocked(Channel& channel, const std::string& pchannel, 
   message.mutable_seal()->set_segment_id(it->second.id);
   message.mutable_seal()->set_partition_id(partition_id);
   uint64_t ts = 0;
-  auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+  auto appended = AppendLocked(channel, pchannel, {std::move(message)}, &ts);
   if (!appended.ok()) return appended.status();
   pending->push_back(*appended);
   sealed->push_back(it->second.id);
@@ -118,26 +131,48 @@ Status StreamingNode::SealLocked(Channel& channel, const std::string& pchannel, 
 }
 
 StatusOr<uint64_t> StreamingNode::Insert(const std::string& vchannel, msgpb::InsertRequest req) {
+  return WriteRows(vchannel, std::nullopt, std::move(req));
+}
+
+StatusOr<uint64_t> StreamingNode::Upsert(const std::string& vchannel, msgpb::DeleteRequest deletes,
+                                         msgpb::InsertRequest rows) {
+  return WriteRows(vchannel, std::move(deletes), std::move(rows));
+}
+
+StatusOr<uint64_t> StreamingNode::WriteRows(const std::string& vchannel, std::optional<msgpb::DeleteRequest> deletes,
+                                            msgpb::InsertRequest rows) {
   std::string pchannel = PhysicalChannelOf(vchannel);
   Channel& channel = ChannelFor(pchannel);
+  const int64_t collection_id = rows.collectionid(), partition_id = rows.partitionid();
+  const int64_t num_rows = static_cast<int64_t>(rows.num_rows());
   std::vector<wal::AppendResult> pending;
   uint64_t ts = 0;
   {
     std::lock_guard lock(channel.mu);
-    auto segment = GrowingLocked(channel, vchannel, req.collectionid(), req.partitionid());
+    auto segment = GrowingLocked(channel, vchannel, collection_id, partition_id);
     if (!segment.ok()) return segment.status();
-    req.set_segmentid((*segment)->id);
-    req.set_shardname(vchannel);
-    int64_t rows = static_cast<int64_t>(req.num_rows());
-    WalMessage message;
+    rows.set_segmentid((*segment)->id);
+    rows.set_shardname(vchannel);
+    std::vector<WalMessage> messages;
+    if (deletes) {
+      deletes->set_shardname(vchannel);
+      WalMessage& message = messages.emplace_back();
+      message.set_vchannel(vchannel);
+      message.set_collection_id(collection_id);
+      *message.mutable_delete_() = std::move(*deletes);
+    }
+    WalMessage& message = messages.emplace_back();
     message.set_vchannel(vchannel);
-    message.set_collection_id(req.collectionid());
-    int64_t collection_id = req.collectionid(), partition_id = req.partitionid();
-    *message.mutable_insert() = std::move(req);
-    auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    message.set_collection_id(collection_id);
+    *message.mutable_insert() = std::move(rows);
+    auto appended = AppendLocked(channel, pchannel, std::move(messages), &ts);
     if (!appended.ok()) return appended.status();
     pending.push_back(*appended);
-    (*segment)->rows += rows;
+    (*segment)->rows += num_rows;
+    {
+      std::lock_guard rows_lock(rows_mu_);
+      rows_written_[collection_id][(*segment)->id] += num_rows;
+    }
     if ((*segment)->rows >= options_.max_segment_rows) {
       std::vector<int64_t> sealed;
       QUIVER_RETURN_IF_ERROR(SealLocked(channel, pchannel, vchannel, collection_id, partition_id, &pending, &sealed));
@@ -159,7 +194,7 @@ StatusOr<uint64_t> StreamingNode::Delete(const std::string& vchannel, msgpb::Del
     message.set_vchannel(vchannel);
     message.set_collection_id(req.collectionid());
     *message.mutable_delete_() = std::move(req);
-    appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    appended = AppendLocked(channel, pchannel, {std::move(message)}, &ts);
   }
   if (!appended.ok()) return appended.status();
   QUIVER_RETURN_IF_ERROR(appended->durable.get());
@@ -195,10 +230,8 @@ StatusOr<uint64_t> StreamingNode::Tick(const std::vector<std::string>& vchannels
     done.push_back(pchannel);
     Channel& channel = ChannelFor(pchannel);
     std::lock_guard lock(channel.mu);
-    WalMessage message;
-    message.mutable_tick();
     uint64_t ts = 0;
-    auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    auto appended = TickLocked(channel, pchannel, &ts);
     if (!appended.ok()) return appended.status();
     pending.push_back(*appended);
     max_ts = std::max(max_ts, ts);
@@ -207,7 +240,17 @@ StatusOr<uint64_t> StreamingNode::Tick(const std::vector<std::string>& vchannels
   return max_ts;
 }
 
+std::map<int64_t, int64_t> StreamingNode::RowsWritten(int64_t collection_id) const {
+  std::lock_guard lock(rows_mu_);
+  auto it = rows_written_.find(collection_id);
+  return it == rows_written_.end() ? std::map<int64_t, int64_t>{} : it->second;
+}
+
 Status StreamingNode::DropCollection(int64_t collection_id, const std::vector<std::string>& vchannels) {
+  {
+    std::lock_guard lock(rows_mu_);
+    rows_written_.erase(collection_id);
+  }
   std::vector<wal::AppendResult> pending;
   for (const auto& vchannel : vchannels) {
     std::string pchannel = PhysicalChannelOf(vchannel);
@@ -221,7 +264,7 @@ Status StreamingNode::DropCollection(int64_t collection_id, const std::vector<st
     message.set_collection_id(collection_id);
     message.mutable_drop_collection();
     uint64_t ts = 0;
-    auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+    auto appended = AppendLocked(channel, pchannel, {std::move(message)}, &ts);
     if (!appended.ok()) return appended.status();
     pending.push_back(*appended);
   }
@@ -245,10 +288,8 @@ void StreamingNode::TickIdleChannels() {
     for (const auto& pchannel : idle) {
       Channel& channel = ChannelFor(pchannel);
       std::lock_guard channel_lock(channel.mu);
-      WalMessage message;
-      message.mutable_tick();
       uint64_t ts = 0;
-      auto appended = AppendLocked(channel, pchannel, std::move(message), &ts);
+      auto appended = TickLocked(channel, pchannel, &ts);
       if (!appended.ok()) spdlog::warn("cannot tick {}: {}", pchannel, appended.status().ToString());
     }
   }

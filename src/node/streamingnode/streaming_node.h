@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,10 +55,16 @@ class StreamingNode {
   StatusOr<uint64_t> Insert(const std::string& vchannel, msgpb::InsertRequest req);
   // Appends deletes of one shard (req.primary_keys); returns their timestamp once durable.
   StatusOr<uint64_t> Delete(const std::string& vchannel, msgpb::DeleteRequest req);
+  // Replaces rows by primary key: the delete and the insert share one timestamp, so a
+  // reader sees either the old rows or the new ones, never neither.
+  StatusOr<uint64_t> Upsert(const std::string& vchannel, msgpb::DeleteRequest deletes, msgpb::InsertRequest rows);
   // Seals every growing segment of the collection's shards; returns their IDs.
   StatusOr<std::vector<int64_t>> Flush(int64_t collection_id, const std::vector<std::string>& vchannels);
   // A durable tick on the shards' channels; returns a timestamp every later record exceeds.
   StatusOr<uint64_t> Tick(const std::vector<std::string>& vchannels);
+  // Rows written in this run per segment of the collection, for statistics of segments
+  // not yet flushed.
+  std::map<int64_t, int64_t> RowsWritten(int64_t collection_id) const;
   // Tells the collection's consumers that it is gone.
   Status DropCollection(int64_t collection_id, const std::vector<std::string>& vchannels);
 
@@ -74,10 +81,15 @@ class StreamingNode {
   };
 
   Channel& ChannelFor(const std::string& pchannel);
-  // Takes a timestamp, lets `fill` complete the message, and enqueues it; the caller holds
-  // the channel lock so timestamps follow append order.
+  // Stamps the messages with one new timestamp (rows included) and enqueues them; the
+  // caller holds the channel lock, so timestamps follow append order.
   StatusOr<wal::AppendResult> AppendLocked(Channel& channel, const std::string& pchannel,
-                                           quiver::data::WalMessage message, uint64_t* ts);
+                                           std::vector<quiver::data::WalMessage> messages, uint64_t* ts);
+  StatusOr<wal::AppendResult> TickLocked(Channel& channel, const std::string& pchannel, uint64_t* ts);
+  // Appends rows to the (vchannel, partition) growing segment, sealing it when full;
+  // `deletes`, when given, go first with the same timestamp.
+  StatusOr<uint64_t> WriteRows(const std::string& vchannel, std::optional<msgpb::DeleteRequest> deletes,
+                               msgpb::InsertRequest rows);
   StatusOr<GrowingSegment*> GrowingLocked(Channel& channel, const std::string& vchannel, int64_t collection_id,
                                           int64_t partition_id);
   Status SealLocked(Channel& channel, const std::string& pchannel, const std::string& vchannel,
@@ -92,6 +104,8 @@ class StreamingNode {
   const StreamingNodeOptions options_;
   std::mutex channels_mu_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;  // by pchannel
+  mutable std::mutex rows_mu_;
+  std::map<int64_t, std::map<int64_t, int64_t>> rows_written_;  // collection → segment → rows
   std::mutex ticker_mu_;
   std::condition_variable ticker_cv_;
   bool stopping_ = false;

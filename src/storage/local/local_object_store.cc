@@ -11,6 +11,7 @@
 #include <charconv>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 namespace quiver::storage {
 namespace {
@@ -31,23 +32,23 @@ Status KeyNotFound(const std::string& key) { return {Code::kIoKeyNotFound, "key 
 // Closes the descriptor when it goes out of scope.
 class FileDescriptor {
  public:
+  FileDescriptor() = default;
   explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
   ~FileDescriptor() {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
   // Closes now so the caller sees close()'s error, which can report a failed write.
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
+  int Close() { return ::close(std::exchange(fd_, -1)); }
 
  private:
-  int fd_;
+  int fd_ = -1;
 };
 
 // Checks one '/'-separated segment of a key or of a List prefix's directory part.
@@ -128,18 +129,23 @@ Status ReadAt(int fd, uint64_t offset, uint64_t length, const std::string& path,
   return Status::OK();
 }
 
+struct OpenedObject {
+  FileDescriptor fd;
+  uint64_t size = 0;
+};
+
 // Opens an object for reading; a missing file, or a directory in its place, is a missing key.
-StatusOr<uint64_t> OpenObject(const std::string& path, const std::string& key, int* fd_out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+StatusOr<OpenedObject> OpenObject(const std::string& path, const std::string& key) {
+  OpenedObject object{FileDescriptor(::open(path.c_str(), O_RDONLY | O_CLOEXEC))};
+  if (!object.fd.valid()) {
     if (errno == ENOENT || errno == ENOTDIR) return KeyNotFound(key);
     return IoError("open", path, errno);
   }
-  *fd_out = fd;
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return IoError("stat", path, errno);
+  if (::fstat(object.fd.get(), &st) != 0) return IoError("stat", path, errno);
   if (!S_ISREG(st.st_mode)) return KeyNotFound(key);
-  return static_cast<uint64_t>(st.st_size);
+  object.size = static_cast<uint64_t>(st.st_size);
+  return object;
 }
 
 // The process that wrote temp file `name` (".tmp-<pid>-<n>"), or 0 if the name is not ours.
@@ -254,14 +260,12 @@ StatusOr<std::string> LocalObjectStore::Get(const std::string& key) {
 StatusOr<std::string> LocalObjectStore::GetRange(const std::string& key, uint64_t offset, uint64_t length) {
   QUIVER_RETURN_IF_ERROR(ValidateKeyOrPrefix(key, /*is_prefix=*/false));
   std::string path = PathOf(key);
-  int raw_fd = -1;
-  auto size = OpenObject(path, key, &raw_fd);
-  FileDescriptor fd(raw_fd);
-  if (!size.ok()) return size.status();
-  if (offset >= *size) return std::string();
+  auto object = OpenObject(path, key);
+  if (!object.ok()) return object.status();
+  if (offset >= object->size) return std::string();
   // The file cannot change under us (Put replaces it by rename), so its size bounds the read.
   std::string out;
-  QUIVER_RETURN_IF_ERROR(ReadAt(fd.get(), offset, std::min(length, *size - offset), path, &out));
+  QUIVER_RETURN_IF_ERROR(ReadAt(object->fd.get(), offset, std::min(length, object->size - offset), path, &out));
   return out;
 }
 

@@ -1,0 +1,377 @@
+#include "node/querynode/query_node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "segment/field_data.h"
+#include "segment/segment_io.h"
+
+namespace quiver::querynode {
+
+using quiver::data::SegmentRecord;
+using quiver::data::WalMessage;
+using segment::Segment;
+
+namespace {
+
+std::string PhysicalChannelOf(const std::string& vchannel) {
+  auto cut = vchannel.rfind('_');
+  return cut == std::string::npos ? vchannel : vchannel.substr(0, cut);
+}
+
+}  // namespace
+
+// One loaded collection: its segments, the consumers of its channels, and how far each
+// channel has been consumed.
+class QueryNode::LoadedCollection {
+ public:
+  LoadedCollection(const LoadSpec& spec, wal::Wal* wal, segment::SegmentStorage* storage)
+      : spec_(spec), wal_(wal), storage_(storage) {
+    for (const auto& vchannel : spec.vchannels) {
+      vchannels_.insert(vchannel);
+      pchannels_[PhysicalChannelOf(vchannel)];
+    }
+  }
+  ~LoadedCollection() { Stop(); }
+
+  const LoadSpec& spec() const { return spec_; }
+
+  // Sealed segments and level-zero deletes as DataCoord lists them, then consumers from
+  // the checkpoints; returns once every channel is consumed to its end at call time.
+  Status Load(datacoord::DataCoord* data_coord) {
+    std::map<std::string, wal::Position> start;  // per pchannel: the lowest checkpoint
+    for (const auto& vchannel : spec_.vchannels) {
+      auto checkpoint = data_coord->GetCheckpoint(vchannel);
+      if (!checkpoint.ok()) return checkpoint.status();
+      auto pchannel = PhysicalChannelOf(vchannel);
+      auto it = start.find(pchannel);
+      if (it == start.end() || checkpoint->position() < it->second) start[pchannel] = checkpoint->position();
+    }
+    auto records = data_coord->ListSegments(spec_.collection_id);
+    if (!records.ok()) return records.status();
+    segment::DeleteBatch level_zero;
+    for (const auto& record : *records) {
+      if (record.state() != quiver::data::FLUSHED) continue;
+      if (record.level_zero()) {
+        auto deletes = storage_->LoadDeltaLogs(record);
+        if (!deletes.ok()) return deletes.status();
+        level_zero.Append(deletes->keys, deletes->timestamps);
+        continue;
+      }
+      QUIVER_RETURN_IF_ERROR(AddStoredSegment(record));
+    }
+    {
+      std::unique_lock lock(mu_);
+      for (auto& [id, seg] : segments_) seg->Delete(level_zero.keys, level_zero.timestamps);
+    }
+    std::map<std::string, wal::Position> end;
+    for (const auto& [pchannel, from] : start) {
+      auto last = wal_->LastPosition(pchannel);
+      if (!last.ok()) return last.status();
+      end[pchannel] = *last;
+    }
+    for (const auto& [pchannel, from] : start) {
+      auto reader = wal_->OpenReader(pchannel, from);
+      if (!reader.ok()) return reader.status();
+      consumers_.emplace_back([this, pchannel = pchannel, r = std::shared_ptr<wal::WalReader>(std::move(*reader))] {
+        Consume(pchannel, r.get());
+      });
+    }
+    return WaitConsumed(end);
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(progress_mu_);
+      stopping_ = true;
+    }
+    progress_cv_.notify_all();
+    for (auto& consumer : consumers_) {
+      if (consumer.joinable()) consumer.join();
+    }
+    consumers_.clear();
+  }
+
+  // Swaps a growing segment (or nothing) for its stored version.
+  void OnFlushed(const SegmentRecord& record) {
+    if (record.level_zero()) return;  // its deletes reach us through the WAL as well
+    {
+      std::shared_lock lock(mu_);
+      auto it = segments_.find(record.id());
+      if (it != segments_.end() && stored_.count(record.id())) return;
+    }
+    Status status = AddStoredSegment(record);
+    if (!status.ok()) spdlog::error("cannot load flushed segment {}: {}", record.id(), status.ToString());
+  }
+
+  Status WaitServiceable(uint64_t guarantee_ts, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(progress_mu_);
+    bool ok = progress_cv_.wait_for(lock, timeout, [&] {
+      if (failure_) return true;
+      for (const auto& [pchannel, progress] : pchannels_) {
+        if (progress.timestamp < guarantee_ts) return false;
+      }
+      return true;
+    });
+    if (failure_) return *failure_;
+    if (!ok) {
+      return Status(Code::kServiceUnavailable, "the query node could not catch up with the write-ahead log within " +
+                                                   std::to_string(timeout.count()) + " ms");
+    }
+    return Status::OK();
+  }
+
+  std::vector<std::shared_ptr<Segment>> Segments(const std::vector<int64_t>& partition_ids) const {
+    std::shared_lock lock(mu_);
+    std::vector<std::shared_ptr<Segment>> out;
+    for (const auto& [id, seg] : segments_) {
+      if (partition_ids.empty() || std::find(partition_ids.begin(), partition_ids.end(),
+                                             seg->info().partition_id) != partition_ids.end()) {
+        out.push_back(seg);
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct ChannelProgress {
+    wal::Position position = 0;
+    uint64_t timestamp = 0;
+  };
+
+  Status AddStoredSegment(const SegmentRecord& record) {
+    auto loaded = storage_->LoadSegment(record, spec_.schema);
+    if (!loaded.ok()) return loaded.status();
+    std::unique_lock lock(mu_);
+    // Deletes seen so far may postdate the stored rows: replay them onto the new copy.
+    auto it = recent_deletes_.find(record.vchannel());
+    if (it != recent_deletes_.end()) (*loaded)->Delete(it->second.keys, it->second.timestamps);
+    (*loaded)->MarkSealed();
+    segments_[record.id()] = *loaded;
+    stored_.insert(record.id());
+    return Status::OK();
+  }
+
+  void Consume(const std::string& pchannel, wal::WalReader* reader) {
+    while (true) {
+      {
+        std::lock_guard lock(progress_mu_);
+        if (stopping_) return;
+      }
+      auto records = reader->Read(256, std::chrono::milliseconds(100));
+      if (!records.ok()) {
+        spdlog::error("query node cannot read {}: {}", pchannel, records.status().ToString());
+        std::lock_guard lock(progress_mu_);
+        failure_ = records.status();
+        progress_cv_.notify_all();
+        return;
+      }
+      for (const auto& record : *records) Apply(pchannel, record);
+    }
+  }
+
+  void Apply(const std::string& pchannel, const wal::Record& record) {
+    WalMessage message;
+    if (!message.ParseFromString(record.payload)) {
+      spdlog::error("corrupt WAL record {} at {}", record.position, pchannel);
+    } else if (vchannels_.count(message.vchannel())) {
+      ApplyData(message);
+    }
+    std::lock_guard lock(progress_mu_);
+    auto& progress = pchannels_[pchannel];
+    progress.position = record.position;
+    progress.timestamp = std::max(progress.timestamp, message.timestamp());
+    progress_cv_.notify_all();
+  }
+
+  void ApplyData(const WalMessage& message) {
+    std::unique_lock lock(mu_);
+    if (message.has_insert()) {
+      const auto& insert = message.insert();
+      if (stored_.count(insert.segmentid())) return;  // the stored copy already has these rows
+      auto& seg = segments_[insert.segmentid()];
+      if (!seg) {
+        seg = std::make_shared<Segment>(
+            segment::SegmentInfo{insert.segmentid(), spec_.collection_id, insert.partitionid(), message.vchannel()},
+            spec_.schema);
+      }
+      std::vector<spb::FieldData> columns(insert.fields_data().begin(), insert.fields_data().end());
+      std::vector<uint64_t> timestamps(insert.timestamps().begin(), insert.timestamps().end());
+      Status status = seg->Append(columns, timestamps);
+      if (!status.ok()) spdlog::error("cannot apply insert to segment {}: {}", insert.segmentid(), status.ToString());
+    } else if (message.has_delete_()) {
+      const auto& del = message.delete_();
+      std::vector<uint64_t> timestamps(del.timestamps().begin(), del.timestamps().end());
+      for (auto& [id, seg] : segments_) {
+        if (seg->info().vchannel == message.vchannel()) seg->Delete(del.primary_keys(), timestamps);
+      }
+      recent_deletes_[message.vchannel()].Append(del.primary_keys(), timestamps);
+    } else if (message.has_seal()) {
+      auto it = segments_.find(message.seal().segment_id());
+      if (it != segments_.end()) it->second->MarkSealed();
+    }
+  }
+
+  Status WaitConsumed(const std::map<std::string, wal::Position>& end) {
+    std::unique_lock lock(progress_mu_);
+    progress_cv_.wait(lock, [&] {
+      if (failure_ || stopping_) return true;
+      for (const auto& [pchannel, position] : end) {
+        if (pchannels_[pchannel].position < position) return false;
+      }
+      return true;
+    });
+    return failure_ ? *failure_ : Status::OK();
+  }
+
+  const LoadSpec spec_;
+  wal::Wal* wal_;
+  segment::SegmentStorage* storage_;
+  std::set<std::string> vchannels_;
+
+  mutable std::shared_mutex mu_;  // segments_, stored_, recent_deletes_
+  std::map<int64_t, std::shared_ptr<Segment>> segments_;
+  std::set<int64_t> stored_;  // segments loaded from object storage
+  // Every delete consumed since load, per vchannel, for segments loaded later.
+  std::map<std::string, segment::DeleteBatch> recent_deletes_;
+
+  std::mutex progress_mu_;
+  std::condition_variable progress_cv_;
+  std::map<std::string, ChannelProgress> pchannels_;
+  std::optional<Status> failure_;
+  bool stopping_ = false;
+  std::vector<std::thread> consumers_;
+};
+
+QueryNode::QueryNode(wal::Wal* wal, storage::ObjectStore* store, datacoord::DataCoord* data_coord,
+                     std::string storage_root)
+    : wal_(wal), storage_(store, std::move(storage_root)), data_coord_(data_coord) {}
+
+QueryNode::~QueryNode() {
+  watch_.reset();
+  std::lock_guard lock(mu_);
+  collections_.clear();
+}
+
+Status QueryNode::Start() {
+  auto watch = data_coord_->WatchSegments([this](const SegmentRecord& record) { OnSegmentChange(record); });
+  if (!watch.ok()) return watch.status();
+  watch_ = std::move(*watch);
+  return Status::OK();
+}
+
+Status QueryNode::LoadCollection(const LoadSpec& spec) {
+  std::lock_guard load_lock(load_mu_);  // one load at a time keeps loads simple and bounded
+  if (IsLoaded(spec.collection_id)) return Status::OK();
+  auto collection = std::make_shared<LoadedCollection>(spec, wal_, &storage_);
+  {
+    std::lock_guard lock(mu_);
+    loading_[spec.collection_id] = collection;  // receives flush events while it loads
+  }
+  Status status = collection->Load(data_coord_);
+  std::lock_guard lock(mu_);
+  loading_.erase(spec.collection_id);
+  if (!status.ok()) return status;
+  collections_[spec.collection_id] = collection;
+  return Status::OK();
+}
+
+void QueryNode::ReleaseCollection(int64_t collection_id) {
+  std::shared_ptr<LoadedCollection> released;
+  {
+    std::lock_guard lock(mu_);
+    auto it = collections_.find(collection_id);
+    if (it == collections_.end()) return;
+    released = std::move(it->second);
+    collections_.erase(it);
+  }
+  released->Stop();
+}
+
+bool QueryNode::IsLoaded(int64_t collection_id) const {
+  std::lock_guard lock(mu_);
+  return collections_.count(collection_id) > 0;
+}
+
+std::shared_ptr<QueryNode::LoadedCollection> QueryNode::Find(int64_t collection_id) const {
+  std::lock_guard lock(mu_);
+  auto it = collections_.find(collection_id);
+  return it == collections_.end() ? nullptr : it->second;
+}
+
+void QueryNode::OnSegmentChange(const SegmentRecord& record) {
+  if (record.state() != quiver::data::FLUSHED) return;
+  std::shared_ptr<LoadedCollection> collection;
+  {
+    std::lock_guard lock(mu_);
+    auto it = collections_.find(record.collection_id());
+    if (it != collections_.end()) collection = it->second;
+    auto loading = loading_.find(record.collection_id());
+    if (!collection && loading != loading_.end()) collection = loading->second;
+  }
+  if (collection) collection->OnFlushed(record);
+}
+
+namespace {
+
+// A matching row, identified for ordering by its primary key.
+struct RowRef {
+  const Segment::Reader* reader;
+  int64_t row;
+};
+
+bool PkLess(const spb::FieldSchema& pk, const RowRef& a, const RowRef& b) {
+  const auto* ca = a.reader->Column(pk.fieldid());
+  const auto* cb = b.reader->Column(pk.fieldid());
+  if (pk.data_type() == spb::VarChar) return segment::StringAt(*ca, a.row) < segment::StringAt(*cb, b.row);
+  return segment::IntAt(*ca, a.row) < segment::IntAt(*cb, b.row);
+}
+
+}  // namespace
+
+StatusOr<QueryResult> QueryNode::Query(const ReadSpec& read, const std::vector<int64_t>& output_field_ids,
+                                       int64_t offset, int64_t limit) {
+  auto collection = Find(read.collection_id);
+  if (!collection) return Status(Code::kCollectionNotLoaded, "collection not loaded[collection=" +
+                                                                 std::to_string(read.collection_id) + "]");
+  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  auto segments = collection->Segments(read.partition_ids);
+  std::vector<std::unique_ptr<Segment::Reader>> readers;
+  std::vector<RowRef> rows;
+  for (const auto& seg : segments) {
+    readers.push_back(std::make_unique<Segment::Reader>(seg->Read()));
+    for (int64_t row : readers.back()->MatchingRows(read.filter, read.mvcc_ts)) rows.push_back({readers.back().get(), row});
+  }
+  if (!segments.empty()) {
+    const auto& pk = segments.front()->primary_field();
+    std::sort(rows.begin(), rows.end(), [&](const RowRef& a, const RowRef& b) { return PkLess(pk, a, b); });
+  }
+  int64_t begin = std::min<int64_t>(offset, static_cast<int64_t>(rows.size()));
+  int64_t end = limit < 0 ? static_cast<int64_t>(rows.size()) : std::min<int64_t>(rows.size(), begin + limit);
+  QueryResult result;
+  result.num_rows = end - begin;
+  for (int64_t field_id : output_field_ids) {
+    spb::FieldData column;
+    for (int64_t i = begin; i < end; ++i) {
+      const spb::FieldData* source = rows[i].reader->Column(field_id);
+      if (!source) return Internal("segment lacks field " + std::to_string(field_id));
+      const int64_t one_row[] = {rows[i].row};
+      segment::GatherRows(*source, one_row, &column);
+    }
+    result.columns.push_back(std::move(column));
+  }
+  return result;
+}
+
+StatusOr<int64_t> QueryNode::Count(const ReadSpec& read) {
+  auto collection = Find(read.collection_id);
+  if (!collection) return Status(Code::kCollectionNotLoaded, "collection not loaded[collection=" +
+                                                                 std::to_string(read.collection_id) + "]");
+  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  int64_t count = 0;
+  for (const auto& seg : collection->Segments(read.partition_ids)) count += seg->Read().CountVisible(read.filter, read.mvcc_ts);
+  return count;
+}
+
+}  // namespace quiver::querynode
