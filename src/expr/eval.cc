@@ -435,7 +435,7 @@ class Not final : public Predicate {
   explicit Not(PredicatePtr child) : child_(std::move(child)) {}
   void Eval(const Block& block, uint8_t* value, uint8_t* valid) const override {
     child_->Eval(block, value, valid);
-    for (int64_t i = 0; i < block.size; ++i) value[i] = !value[i] & valid[i];
+    for (int64_t i = 0; i < block.size; ++i) value[i] = (value[i] ^ 1) & valid[i];
   }
 
  private:

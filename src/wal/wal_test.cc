@@ -1,5 +1,6 @@
 #include "wal/wal.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -415,6 +416,32 @@ void WriteFile(const fs::path& path, const std::string& bytes) {
 
 constexpr size_t kRecordOverhead = kRecordHeaderBytes;
 
+TEST(SegmentCursorTest, ReadsNothingPastItsLimit) {
+  TempDir dir;
+  const std::string path = dir.path() + "/" + SegmentFileName(7);
+  std::string bytes = EncodeSegmentHeader(7);
+  AppendEncodedRecord(7, "first", &bytes);
+  const uint64_t first_end = bytes.size();
+  AppendEncodedRecord(8, "second", &bytes);
+  WriteFile(path, bytes);
+
+  auto fd = OpenFile(path, O_RDONLY);
+  ASSERT_TRUE(IsOk(fd));
+  SegmentCursor cursor(std::move(*fd), path, 7);
+  cursor.LimitReadsTo(first_end);
+  ASSERT_EQ(*cursor.ReadHeader(), SegmentCursor::Outcome::kOk);
+  Record record;
+  ASSERT_EQ(*cursor.Next(&record), SegmentCursor::Outcome::kOk);
+  EXPECT_EQ(record.position, 7u);
+  EXPECT_EQ(record.payload, "first");
+  EXPECT_EQ(*cursor.Next(&record), SegmentCursor::Outcome::kEnd) << "the second record lies past the limit";
+  cursor.LimitReadsTo(bytes.size());
+  ASSERT_EQ(*cursor.Next(&record), SegmentCursor::Outcome::kOk);
+  EXPECT_EQ(record.position, 8u);
+  EXPECT_EQ(record.payload, "second");
+  EXPECT_EQ(*cursor.Next(&record), SegmentCursor::Outcome::kEnd);
+}
+
 TEST(LocalWalTest, RejectsUnsafeChannelNamesAndEmptyAppends) {
   TempDir dir;
   auto wal = MustOpen(dir.path());
@@ -598,12 +625,12 @@ TEST(LocalWalTest, ConcurrentAppendersShareSyncs) {
   std::vector<std::thread> appenders;
   for (int t = 0; t < kAppenders; ++t) {
     appenders.emplace_back([&] {
-      for (int i = 0; i < kAppendsEach; ++i) AppendDurably(*wal, fmt::format("ch_{}", i % 2), {std::string(1024, 'x')});
+      for (int i = 0; i < kAppendsEach; ++i) AppendDurably(*wal, "ch", {std::string(1024, 'x')});
     });
   }
   for (auto& appender : appenders) appender.join();
   const uint64_t appends = kAppenders * kAppendsEach;
-  EXPECT_LE(wal->SyncCount(), appends / 3) << "appends: " << appends;
+  EXPECT_LE(wal->SyncCount(), appends / 4) << "appends: " << appends;
   EXPECT_GT(wal->SyncCount(), 0u);
 }
 

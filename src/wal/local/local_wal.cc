@@ -184,6 +184,8 @@ struct LocalWal::Channel {
   bool on_disk = false;            // its directory exists
   Position next_position = 1;      // given to the next appended record
   Position durable = 0;            // every record up to here is synced
+  Position durable_segment = 0;    // the segment holding record `durable`,
+  uint64_t durable_end = 0;        // and the offset where that record ends in it
   Position first_kept = 1;         // records below were truncated away
   std::vector<Position> segments;  // first positions of its segment files, ascending
   std::deque<Record> tail;         // latest durable records, contiguous, ending at `durable`
@@ -252,13 +254,15 @@ class LocalWal::Reader final : public WalReader {
       next_ += count;
       return records;
     }
+    durable_segment_ = channel.durable_segment;
+    durable_end_ = channel.durable_end;
     lock.unlock();
     return ReadFromFiles(count);
   }
 
  private:
   StatusOr<std::vector<Record>> ReadFromFiles(size_t count) {
-    if (cursor_) cursor_->DropBuffer();
+    if (cursor_) LimitCursorReads();
     std::vector<Record> records;
     while (records.size() < count) {
       Status status = ReadNextFromFile(&records);
@@ -314,6 +318,7 @@ class LocalWal::Reader final : public WalReader {
       return fd.status();
     }
     cursor_.emplace(std::move(*fd), path, segment_first);
+    LimitCursorReads();
     auto header = cursor_->ReadHeader();
     if (!header.ok()) return header.status();
     if (*header == SegmentCursor::Outcome::kBad) return CorruptRecordError();
@@ -328,6 +333,11 @@ class LocalWal::Reader final : public WalReader {
       if (*outcome == SegmentCursor::Outcome::kBad) return CorruptRecordError();
     }
     return Status::OK();
+  }
+
+  // Only the segment holding the last durable record may have bytes being written past it.
+  void LimitCursorReads() {
+    if (cursor_->first() == durable_segment_) cursor_->LimitReadsTo(durable_end_);
   }
 
   Status TruncatedError(Position position, Position first_kept) const {
@@ -346,6 +356,9 @@ class LocalWal::Reader final : public WalReader {
   std::shared_ptr<Channel> channel_;
   Position next_;
   std::optional<SegmentCursor> cursor_;
+  // The channel's durable_segment and durable_end when Read last looked.
+  Position durable_segment_ = 0;
+  uint64_t durable_end_ = 0;
 };
 
 LocalWal::LocalWal(std::string dir, LocalWalOptions options, UniqueFd lock_file)
@@ -361,8 +374,9 @@ StatusOr<std::unique_ptr<LocalWal>> LocalWal::Open(const std::string& dir, Local
   const bool created = fs::create_directories(dir, ec);
   if (ec) return Status(Code::kIoFailed, fmt::format("WAL: cannot create directory {}: {}", dir, ec.message()));
   if (created) {
-    const fs::path parent = fs::absolute(dir).parent_path();
-    QUIVER_RETURN_IF_ERROR(SyncDirectory(parent.string()));
+    fs::path path = fs::absolute(dir).lexically_normal();
+    if (!path.has_filename()) path = path.parent_path();  // "a/b/" names b
+    QUIVER_RETURN_IF_ERROR(SyncDirectory(path.parent_path().string()));
   }
 
   const std::string lock_path = dir + "/" + kLockFileName;
@@ -409,7 +423,7 @@ Status LocalWal::RecoverChannels() {
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {
     std::error_code ec;
-    if (name == kLockFileName || !fs::is_directory(dir_ + "/" + name, ec)) continue;
+    if (!fs::is_directory(dir_ + "/" + name, ec)) continue;
     if (!ValidateChannelName(name).ok()) {
       spdlog::warn("WAL: ignoring directory {}/{}: not a channel name", dir_, name);
       continue;
@@ -507,6 +521,8 @@ Status LocalWal::RecoverLastSegment(Channel& channel) {
     intact_end = cursor.offset();
   }
   channel.durable = cursor.next_position() - 1;
+  channel.durable_segment = first;
+  channel.durable_end = intact_end;
   channel.active_fd = std::move(*write_fd);
   channel.active_first = first;
   channel.active_size = intact_end;
@@ -630,8 +646,8 @@ void LocalWal::WriterLoop() {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything appended is written
-      if (options_.group_commit_delay.count() > 0 && !stopping_) {
+      if (queue_.empty()) return;                                   // stopping, and everything appended is written
+      if (options_.group_commit_delay.count() > 0 && !stopping_) {  // let more appends join
         queue_cv_.wait_for(lock, options_.group_commit_delay, [&] { return stopping_; });
       }
       batch.swap(queue_);
@@ -652,8 +668,9 @@ void LocalWal::CommitBatch(std::vector<PendingAppend> appends) {
   for (ChannelBatch& batch : batches) batch.status = WriteBatch(batch);
   std::vector<std::function<void()>> syncs;
   for (ChannelBatch& batch : batches) {
-    if (batch.status.ok())
+    if (batch.status.ok()) {
       syncs.push_back([this, target = &batch] { target->status = SyncActiveSegment(*target->channel); });
+    }
   }
   sync_runner_->RunAll(syncs);
   for (ChannelBatch& batch : batches) Publish(batch);
@@ -726,6 +743,8 @@ void LocalWal::Publish(ChannelBatch& batch) {
       }
       const PendingAppend& last = batch.appends.back();
       channel.durable = last.first + last.payloads.size() - 1;
+      channel.durable_segment = channel.active_first;
+      channel.durable_end = channel.active_size;
     } else if (channel.failure.ok()) {
       channel.failure = Status(batch.status.code(),
                                fmt::format("WAL channel {} failed and takes no appends until the WAL is reopened: {}",

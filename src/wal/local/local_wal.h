@@ -13,7 +13,12 @@
 // Failure: when writing or syncing a channel's segment fails, that append and every later
 // one queued for the channel fail, and so do new appends, until the WAL is reopened: after
 // a failed fsync the kernel may have dropped the pages, so nothing later could be trusted
-// to be durable. Records of a failed append may or may not exist after reopening.
+// to be durable. Records of a failed append may or may not exist after reopening. A reader
+// that has caught up with a failed channel gets its error instead of waiting forever.
+//
+// Readers take records from a per-channel in-memory cache of the latest durable records
+// when it still holds them, otherwise from the segment files, never reading past the end
+// of the last durable record. Once the WAL is destroyed, its readers fail (kServiceNotReady).
 //
 // Recovery (Open): the last segment of each channel is scanned and cut after its last intact
 // record (a crash can only tear the tail, which nobody was told was durable). Earlier

@@ -185,7 +185,7 @@ StatusOr<size_t> SegmentCursor::Fill(size_t needed) {
   buffer_start_ = offset_;
   size_t have = buffer_.size();
   const uint64_t readable = read_limit_ > buffer_start_ ? read_limit_ - buffer_start_ : 0;
-  buffer_.resize(static_cast<size_t>(std::min<uint64_t>(std::max(needed, kReadChunkBytes), readable)));
+  buffer_.resize(std::max(have, static_cast<size_t>(std::min<uint64_t>(std::max(needed, kReadChunkBytes), readable))));
   while (have < needed && have < buffer_.size()) {
     ssize_t n =
         pread(fd_.get(), buffer_.data() + have, buffer_.size() - have, static_cast<off_t>(buffer_start_ + have));
