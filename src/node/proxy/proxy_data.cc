@@ -520,8 +520,10 @@ Status Proxy::Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::Q
     out.set_is_dynamic(field->is_dynamic());
     if (field->is_dynamic() && !plan->dynamic_keys.empty()) ProjectDynamic(plan->dynamic_keys, &out);
     *resp->add_fields_data() = std::move(out);
-    resp->add_output_fields(field->name());
+    // SDKs read dynamic keys out of $meta by the names listed here (pymilvus flattens them).
+    if (!field->is_dynamic() || plan->all_dynamic) resp->add_output_fields(field->name());
   }
+  for (const auto& key : plan->dynamic_keys) resp->add_output_fields(key);
   return Status::OK();
 }
 
