@@ -66,12 +66,24 @@ bool Compare(const A& a, CmpOp op, const B& b) {
 template <typename A, typename B>
 void CompareEach(const A* a, const B& b, CmpOp op, int64_t n, uint8_t* out) {
   switch (op) {
-    case CmpOp::kEq: for (int64_t i = 0; i < n; ++i) out[i] = a[i] == b; break;
-    case CmpOp::kNe: for (int64_t i = 0; i < n; ++i) out[i] = a[i] != b; break;
-    case CmpOp::kLt: for (int64_t i = 0; i < n; ++i) out[i] = a[i] < b; break;
-    case CmpOp::kLe: for (int64_t i = 0; i < n; ++i) out[i] = a[i] <= b; break;
-    case CmpOp::kGt: for (int64_t i = 0; i < n; ++i) out[i] = a[i] > b; break;
-    case CmpOp::kGe: for (int64_t i = 0; i < n; ++i) out[i] = a[i] >= b; break;
+    case CmpOp::kEq:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] == b;
+      break;
+    case CmpOp::kNe:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] != b;
+      break;
+    case CmpOp::kLt:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] < b;
+      break;
+    case CmpOp::kLe:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] <= b;
+      break;
+    case CmpOp::kGt:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] > b;
+      break;
+    case CmpOp::kGe:
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] >= b;
+      break;
   }
 }
 
@@ -83,7 +95,9 @@ void CompareEachPair(const A* a, const B* b, CmpOp op, int64_t n, uint8_t* out) 
 bool IsIntLike(ValueKind kind) { return kind == ValueKind::kInt || kind == ValueKind::kBool; }
 bool IsIntLike(Scalar::Kind kind) { return kind == Scalar::Kind::kInt || kind == Scalar::Kind::kBool; }
 
-double AsDouble(const Scalar& value) { return value.kind == Scalar::Kind::kFloat ? value.f : static_cast<double>(value.i); }
+double AsDouble(const Scalar& value) {
+  return value.kind == Scalar::Kind::kFloat ? value.f : static_cast<double>(value.i);
+}
 
 // Rows where `x op c` holds, for present rows (others are overwritten by the caller).
 void CompareToConstant(const Values& x, CmpOp op, const Scalar& c, int64_t n, uint8_t* out) {
@@ -114,15 +128,30 @@ void CompareToValues(const Values& x, CmpOp op, const Values& y, int64_t n, uint
 Scalar ElementOf(const spb::ScalarField& array, int index) {
   Scalar element;
   switch (array.data_case()) {
-    case spb::ScalarField::kBoolData: element.kind = Scalar::Kind::kBool; element.i = array.bool_data().data(index); break;
-    case spb::ScalarField::kIntData: element.kind = Scalar::Kind::kInt; element.i = array.int_data().data(index); break;
-    case spb::ScalarField::kLongData: element.kind = Scalar::Kind::kInt; element.i = array.long_data().data(index); break;
-    case spb::ScalarField::kFloatData: element.kind = Scalar::Kind::kFloat; element.f = array.float_data().data(index); break;
+    case spb::ScalarField::kBoolData:
+      element.kind = Scalar::Kind::kBool;
+      element.i = array.bool_data().data(index);
+      break;
+    case spb::ScalarField::kIntData:
+      element.kind = Scalar::Kind::kInt;
+      element.i = array.int_data().data(index);
+      break;
+    case spb::ScalarField::kLongData:
+      element.kind = Scalar::Kind::kInt;
+      element.i = array.long_data().data(index);
+      break;
+    case spb::ScalarField::kFloatData:
+      element.kind = Scalar::Kind::kFloat;
+      element.f = array.float_data().data(index);
+      break;
     case spb::ScalarField::kDoubleData:
       element.kind = Scalar::Kind::kFloat;
       element.f = array.double_data().data(index);
       break;
-    case spb::ScalarField::kStringData: element.kind = Scalar::Kind::kString; element.s = array.string_data().data(index); break;
+    case spb::ScalarField::kStringData:
+      element.kind = Scalar::Kind::kString;
+      element.s = array.string_data().data(index);
+      break;
     default: break;
   }
   return element;
@@ -170,9 +199,12 @@ class FieldValues final : public Operand {
   // Copies the block's values; returns how many rows the column had (0 for another layout).
   int64_t Copy(const spb::ScalarField& data, int64_t begin, Values* out) const {
     switch (data.data_case()) {
-      case spb::ScalarField::kBoolData: return kind_ == ValueKind::kBool ? CopyValues(data.bool_data().data(), begin, &out->ints) : 0;
-      case spb::ScalarField::kIntData: return kind_ == ValueKind::kInt ? CopyValues(data.int_data().data(), begin, &out->ints) : 0;
-      case spb::ScalarField::kLongData: return kind_ == ValueKind::kInt ? CopyValues(data.long_data().data(), begin, &out->ints) : 0;
+      case spb::ScalarField::kBoolData:
+        return kind_ == ValueKind::kBool ? CopyValues(data.bool_data().data(), begin, &out->ints) : 0;
+      case spb::ScalarField::kIntData:
+        return kind_ == ValueKind::kInt ? CopyValues(data.int_data().data(), begin, &out->ints) : 0;
+      case spb::ScalarField::kLongData:
+        return kind_ == ValueKind::kInt ? CopyValues(data.long_data().data(), begin, &out->ints) : 0;
       case spb::ScalarField::kFloatData:
         return kind_ == ValueKind::kFloat ? CopyValues(data.float_data().data(), begin, &out->floats) : 0;
       case spb::ScalarField::kDoubleData:
@@ -345,7 +377,7 @@ double FloatArith(ArithOp op, double x, double y) {
     case ArithOp::kSub: return x - y;
     case ArithOp::kMul: return x * y;
     case ArithOp::kDiv: return x / y;
-    case ArithOp::kMod:  // integer-only
+    case ArithOp::kMod:         // integer-only
     case ArithOp::kPow: break;  // constant-only, folded at compile time
   }
   return std::nan("");
@@ -624,8 +656,14 @@ void Values::Reset(ValueKind new_kind, int64_t rows) {
 Scalar ScalarOf(const Json& value) {
   Scalar scalar;
   switch (value.type()) {
-    case Json::value_t::boolean: scalar.kind = Scalar::Kind::kBool; scalar.i = value.get<bool>(); break;
-    case Json::value_t::number_integer: scalar.kind = Scalar::Kind::kInt; scalar.i = value.get<int64_t>(); break;
+    case Json::value_t::boolean:
+      scalar.kind = Scalar::Kind::kBool;
+      scalar.i = value.get<bool>();
+      break;
+    case Json::value_t::number_integer:
+      scalar.kind = Scalar::Kind::kInt;
+      scalar.i = value.get<int64_t>();
+      break;
     case Json::value_t::number_unsigned:
       if (value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         scalar.kind = Scalar::Kind::kInt;
@@ -635,9 +673,18 @@ Scalar ScalarOf(const Json& value) {
         scalar.f = value.get<double>();
       }
       break;
-    case Json::value_t::number_float: scalar.kind = Scalar::Kind::kFloat; scalar.f = value.get<double>(); break;
-    case Json::value_t::string: scalar.kind = Scalar::Kind::kString; scalar.s = value.get_ref<const std::string&>(); break;
-    default: scalar.kind = Scalar::Kind::kJson; scalar.json = &value; break;
+    case Json::value_t::number_float:
+      scalar.kind = Scalar::Kind::kFloat;
+      scalar.f = value.get<double>();
+      break;
+    case Json::value_t::string:
+      scalar.kind = Scalar::Kind::kString;
+      scalar.s = value.get_ref<const std::string&>();
+      break;
+    default:
+      scalar.kind = Scalar::Kind::kJson;
+      scalar.json = &value;
+      break;
   }
   return scalar;
 }
@@ -645,14 +692,29 @@ Scalar ScalarOf(const Json& value) {
 Scalar ScalarAt(const Values& values, int64_t row) {
   Scalar scalar;
   switch (values.kind) {
-    case ValueKind::kBool: scalar.kind = Scalar::Kind::kBool; scalar.i = values.ints[row]; break;
-    case ValueKind::kInt: scalar.kind = Scalar::Kind::kInt; scalar.i = values.ints[row]; break;
-    case ValueKind::kFloat: scalar.kind = Scalar::Kind::kFloat; scalar.f = values.floats[row]; break;
-    case ValueKind::kString: scalar.kind = Scalar::Kind::kString; scalar.s = values.strings[row]; break;
+    case ValueKind::kBool:
+      scalar.kind = Scalar::Kind::kBool;
+      scalar.i = values.ints[row];
+      break;
+    case ValueKind::kInt:
+      scalar.kind = Scalar::Kind::kInt;
+      scalar.i = values.ints[row];
+      break;
+    case ValueKind::kFloat:
+      scalar.kind = Scalar::Kind::kFloat;
+      scalar.f = values.floats[row];
+      break;
+    case ValueKind::kString:
+      scalar.kind = Scalar::Kind::kString;
+      scalar.s = values.strings[row];
+      break;
     case ValueKind::kJson:
       if (values.jsons[row]) scalar = ScalarOf(*values.jsons[row]);
       break;
-    case ValueKind::kArray: scalar.kind = Scalar::Kind::kArray; scalar.array = values.arrays[row]; break;
+    case ValueKind::kArray:
+      scalar.kind = Scalar::Kind::kArray;
+      scalar.array = values.arrays[row];
+      break;
   }
   return scalar;
 }
@@ -746,7 +808,9 @@ PredicatePtr InPredicate(OperandPtr value, LiteralSet set) {
 PredicatePtr LikePredicate(OperandPtr value, LikePattern pattern) {
   return std::make_unique<Like>(std::move(value), std::move(pattern));
 }
-PredicatePtr NullPredicate(OperandPtr value, bool is_null) { return std::make_unique<NullCheck>(std::move(value), is_null); }
+PredicatePtr NullPredicate(OperandPtr value, bool is_null) {
+  return std::make_unique<NullCheck>(std::move(value), is_null);
+}
 PredicatePtr ContainsPredicate(OperandPtr container, ContainsMode mode, std::vector<Json> elements) {
   return std::make_unique<Contains>(std::move(container), mode, std::move(elements));
 }

@@ -13,10 +13,9 @@
 // `is not null` are always valid.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,8 +60,8 @@ struct Values {
   std::vector<std::string_view> strings;        // kString
   std::vector<const Json*> jsons;               // kJson; nullptr where the path is missing
   std::vector<const spb::ScalarField*> arrays;  // kArray: whole Array rows
-  std::vector<uint8_t> valid;    // 0 where the row is null (Milvus's valid bitmap)
-  std::vector<uint8_t> present;  // 0 where there is no value: null, missing key, index out of range
+  std::vector<uint8_t> valid;                   // 0 where the row is null (Milvus's valid bitmap)
+  std::vector<uint8_t> present;                 // 0 where there is no value: null, missing key, index out of range
 
   // Sizes the arrays for `rows` rows of `kind`, every row valid and present.
   void Reset(ValueKind kind, int64_t rows);

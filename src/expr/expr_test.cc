@@ -61,14 +61,16 @@ struct Dataset {
     Longs("age", {10, 20, 30, 40, 50, 60, 70, 80});
     Floats("f", {1.5f, 2.5f, 3.5f, -1.0f, 0.0f, 100.0f, 1.1f, 2.0f});
     Doubles("d", {0.25, 0.5, 1.0, 2.0, -3.5, 1e10, 1.1, 2.0});
-    Strings("name", {"apple", "banana", "cherry", "apricot", "", "Apple", "a_b%c", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"});
+    Strings("name",
+            {"apple", "banana", "cherry", "apricot", "", "Apple", "a_b%c", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"});
     NullableLongs("n_age", {1, 3, 5, 6, 7, 8}, {true, false, true, false, true, true, true, true});
     NullableStrings("n_name", {"x", "y", "zz", "x", "x_y", "%"}, {true, true, false, false, true, true, true, true});
     Jsons("meta", spb::JSON,
           {R"({"a":1,"b":{"c":"deep"},"arr":[1,2,3],"s":"hello"})", R"({"a":2,"arr":[4],"s":"help"})",
            R"({"a":3.5,"b":{"c":"shallow"}})", R"({"a":"3","arr":[1,"x"]})", "{}", R"({"a":null,"arr":[]})",
            R"({"a":1,"s":"Hello"})", "{bad"});
-    StringArrays("tags", {{"red", "green"}, {"blue"}, {}, {"red", "blue", "green"}, {"green"}, {"red"}, {"x"}, {"red", "red"}});
+    StringArrays("tags",
+                 {{"red", "green"}, {"blue"}, {}, {"red", "blue", "green"}, {"green"}, {"red"}, {"x"}, {"red", "red"}});
     LongArrays("nums", {{1, 2, 3}, {}, {5}, {1, 5, 9}, {2, 4}, {7, 8, 9, 10}, {3}, {1}});
     spb::FieldSchema* vec = AddField(&schema, "vec", spb::FloatVector);
     auto* dim = vec->add_type_params();
@@ -198,7 +200,8 @@ TemplateValues Params() {
   params["fl"].set_float_val(2.0);
   params["flag"].set_bool_val(false);
   params["pat"].set_string_val("ch%");
-  for (const char* name : {"apple", "cherry"}) params["names"].mutable_array_val()->mutable_string_data()->add_data(name);
+  for (const char* name : {"apple", "cherry"})
+    params["names"].mutable_array_val()->mutable_string_data()->add_data(name);
   for (int64_t age : {20, 40}) params["ages"].mutable_array_val()->mutable_long_data()->add_data(age);
   return params;
 }
@@ -543,11 +546,74 @@ TEST(FilterTest, LongLogicalChainsStayShallow) {
 // must evaluate.
 TEST(FilterTest, RandomInputNeverCrashes) {
   const std::vector<std::string> vocabulary = {
-      "age", "name", "f", "b", "meta", "nums", "tags", "n_age", "color", "$meta", "vec", "id", "[", "]", "(", ")",
-      "{", "}", "{x}", "{names}", ",", "\"a\"", "'r%'", "\"\\u00e9\"", "0", "1", "-3", "2.5", "1e3", "0x1f", "true",
-      "False", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "**", "and", "or", "not", "&&", "||", "!",
-      "in", "not in", "like", "is null", "is not null", "exists", "json_contains(", "array_length(",
-      "array_contains_all(", "[\"x\"]", "[1, 2]", "\"", "'", "\\", "=", "@", "\xff", "  ",
+      "age",
+      "name",
+      "f",
+      "b",
+      "meta",
+      "nums",
+      "tags",
+      "n_age",
+      "color",
+      "$meta",
+      "vec",
+      "id",
+      "[",
+      "]",
+      "(",
+      ")",
+      "{",
+      "}",
+      "{x}",
+      "{names}",
+      ",",
+      "\"a\"",
+      "'r%'",
+      "\"\\u00e9\"",
+      "0",
+      "1",
+      "-3",
+      "2.5",
+      "1e3",
+      "0x1f",
+      "true",
+      "False",
+      "==",
+      "!=",
+      "<",
+      "<=",
+      ">",
+      ">=",
+      "+",
+      "-",
+      "*",
+      "/",
+      "%",
+      "**",
+      "and",
+      "or",
+      "not",
+      "&&",
+      "||",
+      "!",
+      "in",
+      "not in",
+      "like",
+      "is null",
+      "is not null",
+      "exists",
+      "json_contains(",
+      "array_length(",
+      "array_contains_all(",
+      "[\"x\"]",
+      "[1, 2]",
+      "\"",
+      "'",
+      "\\",
+      "=",
+      "@",
+      "\xff",
+      "  ",
   };
   std::mt19937 random(20240611);
   std::uniform_int_distribution<size_t> pick(0, vocabulary.size() - 1);
@@ -585,9 +651,26 @@ TEST(FilterTest, RandomInputNeverCrashes) {
 // expression matches.
 std::string RandomExpression(std::mt19937& random, int depth) {
   auto pick = [&](const std::vector<std::string>& options) { return options[random() % options.size()]; };
-  const std::vector<std::string> operands = {
-      "age", "i8", "f", "d", "name", "b", "meta[\"a\"]", "meta[\"arr\"][0]", "color", "size", "nums[0]", "tags[1]",
-      "n_age", "n_json[\"k\"]", "id", "age + 1", "meta[\"a\"] * 2", "array_length(nums)", "-age", "n_age % 3"};
+  const std::vector<std::string> operands = {"age",
+                                             "i8",
+                                             "f",
+                                             "d",
+                                             "name",
+                                             "b",
+                                             "meta[\"a\"]",
+                                             "meta[\"arr\"][0]",
+                                             "color",
+                                             "size",
+                                             "nums[0]",
+                                             "tags[1]",
+                                             "n_age",
+                                             "n_json[\"k\"]",
+                                             "id",
+                                             "age + 1",
+                                             "meta[\"a\"] * 2",
+                                             "array_length(nums)",
+                                             "-age",
+                                             "n_age % 3"};
   const std::vector<std::string> literals = {"0", "-1", "5", "2.5", "\"red\"", "'a'", "true", "1e3", "{x}", "40"};
   const std::vector<std::string> lists = {"[1, 2]", "[]", "[\"red\", \"blue\"]", "[10, 20.5]", "{ages}", "[true]"};
   switch (depth > 3 ? 0 : random() % 5) {
@@ -597,8 +680,9 @@ std::string RandomExpression(std::mt19937& random, int depth) {
         case 1: return pick(operands) + pick({" in ", " not in "}) + pick(lists);
         case 2: return pick(operands) + " like " + pick({"\"r%\"", "\"%a_\"", "\"\"", "{pat}"});
         case 3: return pick(operands) + pick({" is null", " is not null"});
-        case 4: return pick({"json_contains(", "array_contains_any(", "array_contains_all("}) + pick(operands) + ", " +
-                       pick(lists) + ")";
+        case 4:
+          return pick({"json_contains(", "array_contains_any(", "array_contains_all("}) + pick(operands) + ", " +
+                 pick(lists) + ")";
         default: return pick(literals) + " < " + pick(operands) + " <= " + pick(literals);
       }
     case 1: return "(" + RandomExpression(random, depth + 1) + ")";
@@ -647,11 +731,11 @@ TEST(LikePatternTest, Wildcards) {
     bool matches;
   };
   const std::vector<Case> cases = {
-      {"abc", "abc", true},      {"abc", "abcd", false},   {"ab%", "abcd", true},     {"%cd", "abcd", true},
-      {"%bc%", "abcd", true},    {"%x%", "abcd", false},   {"a%c%e", "abcde", true},  {"a%c%e", "abcdf", false},
-      {"a_c", "abc", true},      {"a_c", "ac", false},     {"a__", "a\xc3\xa9x", true}, {"%a%b%", "xxaxxbxx", true},
-      {"%%", "", true},          {"a\\%", "a%", true},     {"a\\%", "ab", false},     {"\\_x", "_x", true},
-      {"%aab", "aaaab", true},   {"_%_", "a", false},      {"_%_", "ab", true},       {"%a_b", "aaxb", true},
+      {"abc", "abc", true},      {"abc", "abcd", false},     {"ab%", "abcd", true},       {"%cd", "abcd", true},
+      {"%bc%", "abcd", true},    {"%x%", "abcd", false},     {"a%c%e", "abcde", true},    {"a%c%e", "abcdf", false},
+      {"a_c", "abc", true},      {"a_c", "ac", false},       {"a__", "a\xc3\xa9x", true}, {"%a%b%", "xxaxxbxx", true},
+      {"%%", "", true},          {"a\\%", "a%", true},       {"a\\%", "ab", false},       {"\\_x", "_x", true},
+      {"%aab", "aaaab", true},   {"_%_", "a", false},        {"_%_", "ab", true},         {"%a_b", "aaxb", true},
       {"%a_b", "aaxbab", false}, {"a%b%c", "aXbYbZc", true},
   };
   for (const Case& test : cases) {
@@ -686,6 +770,32 @@ TEST(FilterBenchmark, RangeAndPrefixOverAMillionRows) {
   EXPECT_EQ(count, kMillion / 2 - kMillion / 100 * 3);  // odd i with i % 100 in 1, 3, 5 fail `a > 5`
   std::printf("a > 5 and b like \"x%%\": %.1f M rows/s (%.1f ms for 1M rows)\n", kMillion / seconds / 1e6,
               seconds * 1e3);
+}
+
+TEST(FilterBenchmark, DynamicKeysOverJsonRows) {
+  constexpr int64_t kJsonRows = 200000;
+  spb::CollectionSchema schema;
+  schema.set_enable_dynamic_field(true);
+  spb::FieldSchema* dynamic = AddField(&schema, "$meta", spb::JSON);
+  dynamic->set_is_dynamic(true);
+  Columns columns;
+  spb::FieldData rows = segment::EmptyColumn(*dynamic);
+  for (int64_t i = 0; i < kJsonRows; ++i) {
+    rows.mutable_scalars()->mutable_json_data()->add_data(std::string(R"({"color":")") + (i % 2 ? "red" : "blue") +
+                                                          R"(","size":)" + std::to_string(i % 50) + "}");
+  }
+  columns.Add(rows);
+  auto filter = CompileFilter("color == \"red\" and size > 10", schema);
+  ASSERT_TRUE(filter.ok());
+
+  std::vector<uint8_t> matches;
+  const auto start = std::chrono::steady_clock::now();
+  (*filter)->Evaluate(columns, 0, kJsonRows, &matches);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int64_t count = 0;
+  for (uint8_t match : matches) count += match;
+  EXPECT_EQ(count, kJsonRows / 50 * 20);  // odd i with i % 50 in 11..49
+  std::printf("color == \"red\" and size > 10 on JSON: %.2f M rows/s\n", kJsonRows / seconds / 1e6);
 }
 
 }  // namespace

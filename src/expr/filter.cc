@@ -220,7 +220,8 @@ class Compiler {
   PredicatePtr CompileRoot(const Ast& root) {
     Compiled compiled = Compile(root);
     if (compiled.is_predicate()) return std::move(compiled.predicate);
-    if (compiled.is_constant() && compiled.constant.is_boolean()) return ConstantPredicate(compiled.constant.get<bool>());
+    if (compiled.is_constant() && compiled.constant.is_boolean())
+      return ConstantPredicate(compiled.constant.get<bool>());
     Fail(root.column, "predicate is not a boolean expression, data type: " + TypeName(compiled.type));
   }
 
@@ -307,8 +308,10 @@ class Compiler {
     }
     if (field.data_type() == spb::Array && !ref.path.empty()) {
       if (ref.path.size() > 1) Fail(node.column, "array field " + field.name() + " takes a single index");
-      if (!ref.path[0].is_index) Fail(node.column, "can only access array field " + field.name() + " with integer index");
-      if (!Filterable(field.element_type()) || field.element_type() == spb::Array || field.element_type() == spb::JSON) {
+      if (!ref.path[0].is_index)
+        Fail(node.column, "can only access array field " + field.name() + " with integer index");
+      if (!Filterable(field.element_type()) || field.element_type() == spb::Array ||
+          field.element_type() == spb::JSON) {
         Fail(node.column, "filter on " + TypeName(type) + " elements is not supported");
       }
     }
@@ -359,12 +362,14 @@ class Compiler {
 
   PredicatePtr AsPredicate(Compiled compiled, std::string_view requirement) {
     if (compiled.is_predicate()) return std::move(compiled.predicate);
-    if (compiled.is_constant() && compiled.constant.is_boolean()) return ConstantPredicate(compiled.constant.get<bool>());
+    if (compiled.is_constant() && compiled.constant.is_boolean())
+      return ConstantPredicate(compiled.constant.get<bool>());
     Fail(compiled.column, std::string(requirement) + ", got " + TypeName(compiled.type));
   }
 
   Compiled Logical(const Ast& node) {
-    const std::string requirement = std::string(node.is_and ? "'and'" : "'or'") + " can only be used between boolean expressions";
+    const std::string requirement =
+        std::string(node.is_and ? "'and'" : "'or'") + " can only be used between boolean expressions";
     std::vector<PredicatePtr> operands;
     bool decided = false;  // a constant false under `and` (true under `or`) decides the result
     for (const auto& child : node.children) {
@@ -383,15 +388,18 @@ class Compiler {
 
   Compiled Not(const Ast& node) {
     Compiled operand = Compile(*node.children[0]);
-    if (operand.is_constant() && operand.constant.is_boolean()) return Constant(!operand.constant.get<bool>(), node.column);
-    return FromPredicate(NotPredicate(AsPredicate(std::move(operand), "'not' can only be applied to a boolean expression")),
-                         node.column);
+    if (operand.is_constant() && operand.constant.is_boolean())
+      return Constant(!operand.constant.get<bool>(), node.column);
+    return FromPredicate(
+        NotPredicate(AsPredicate(std::move(operand), "'not' can only be applied to a boolean expression")),
+        node.column);
   }
 
   // --- comparisons ---
 
   void RequireValue(const Compiled& operand, std::string_view what) {
-    if (operand.is_predicate()) Fail(operand.column, std::string(what) + " cannot take a boolean expression as operand");
+    if (operand.is_predicate())
+      Fail(operand.column, std::string(what) + " cannot take a boolean expression as operand");
   }
 
   void RequireComparable(const Compiled& a, CmpOp op, const Compiled& b, int column) {
@@ -402,7 +410,8 @@ class Compiler {
 
   // Float fields hold float32: constants compare at that precision, as in Milvus.
   static Json AdaptConstant(const ExprType& type, const Json& constant) {
-    if (type.type == spb::Float && constant.is_number()) return static_cast<double>(static_cast<float>(constant.get<double>()));
+    if (type.type == spb::Float && constant.is_number())
+      return static_cast<double>(static_cast<float>(constant.get<double>()));
     return constant;
   }
 
@@ -450,8 +459,8 @@ class Compiler {
     const bool ascending = node.cmp == CmpOp::kLt || node.cmp == CmpOp::kLe;
     const Compiled& lower = ascending ? first : last;
     const Compiled& upper = ascending ? last : first;
-    const bool inclusive = (node.cmp == CmpOp::kLe || node.cmp == CmpOp::kGe) &&
-                           (node.cmp2 == CmpOp::kLe || node.cmp2 == CmpOp::kGe);
+    const bool inclusive =
+        (node.cmp == CmpOp::kLe || node.cmp == CmpOp::kGe) && (node.cmp2 == CmpOp::kLe || node.cmp2 == CmpOp::kGe);
     if (lower.is_constant() && upper.is_constant() &&
         CompareScalars(ScalarOf(lower.constant), inclusive ? CmpOp::kGt : CmpOp::kGe, ScalarOf(upper.constant))) {
       Fail(node.column, "invalid range: lowerbound is greater than upperbound");
@@ -460,7 +469,8 @@ class Compiler {
       Json value = middle.constant;
       std::vector<PredicatePtr> both;
       both.push_back(AsPredicate(CompareCompiled(std::move(first), node.cmp, std::move(middle), node.column), ""));
-      both.push_back(AsPredicate(CompareCompiled(Constant(value, node.column), node.cmp2, std::move(last), node.column), ""));
+      both.push_back(
+          AsPredicate(CompareCompiled(Constant(value, node.column), node.cmp2, std::move(last), node.column), ""));
       return FromPredicate(LogicalPredicate(/*is_and=*/true, std::move(both)), node.column);
     }
     std::vector<Condition> conditions;
@@ -473,7 +483,8 @@ class Compiler {
     Compiled value = Compile(*node.children[0]);
     Compiled list = Compile(*node.children[1]);
     if (!value.is_operand()) Fail(value.column, "'in' can only be applied to a field, got " + TypeName(value.type));
-    if (!list.is_constant() || !list.constant.is_array()) Fail(list.column, "the right-hand side of 'in' must be a list");
+    if (!list.is_constant() || !list.constant.is_array())
+      Fail(list.column, "the right-hand side of 'in' must be a list");
     std::vector<Json> elements;
     for (const Json& element : list.constant) {
       if (!FitsType(value.type, element)) {
@@ -491,7 +502,8 @@ class Compiler {
     if (!value.is_operand() || !(IsString(value.type.type) || value.type.type == spb::JSON)) {
       Fail(value.column, "like operation on non-string or no-json field is unsupported");
     }
-    if (!pattern.is_constant() || !pattern.constant.is_string()) Fail(pattern.column, "the pattern of like must be a string");
+    if (!pattern.is_constant() || !pattern.constant.is_string())
+      Fail(pattern.column, "the pattern of like must be a string");
     return FromPredicate(LikePredicate(std::move(value.operand), LikePattern(pattern.constant.get<std::string>())),
                          node.column);
   }
@@ -516,9 +528,9 @@ class Compiler {
   // --- arithmetic ---
 
   void RequireNumber(const Compiled& operand, ArithOp op) {
-    const bool number = operand.is_constant() ? operand.constant.is_number()
-                                              : operand.is_operand() && (IsNumber(operand.type.type) ||
-                                                                         operand.type.type == spb::JSON);
+    const bool number = operand.is_constant()
+                            ? operand.constant.is_number()
+                            : operand.is_operand() && (IsNumber(operand.type.type) || operand.type.type == spb::JSON);
     if (!number) {
       Fail(operand.column, "arithmetic operator '" + std::string(ArithOpText(op)) + "' cannot be applied to " +
                                (operand.is_predicate() ? "a boolean expression" : TypeName(operand.type)));
@@ -535,7 +547,8 @@ class Compiler {
     const ArithOp op = node.arith;
     RequireNumber(lhs, op);
     RequireNumber(rhs, op);
-    if (lhs.is_constant() && rhs.is_constant()) return Constant(Fold(op, lhs.constant, rhs.constant, node.column), node.column);
+    if (lhs.is_constant() && rhs.is_constant())
+      return Constant(Fold(op, lhs.constant, rhs.constant, node.column), node.column);
     if (op == ArithOp::kPow) Fail(node.column, "power can only apply on constants");
     if (op == ArithOp::kMod && (IsFloating(lhs.type.type) || IsFloating(rhs.type.type))) {
       Fail(node.column, "modulo can only apply on integer types");
@@ -601,7 +614,8 @@ class Compiler {
       if (value == std::numeric_limits<int64_t>::min()) Fail(node.column, "integer overflow in constant arithmetic");
       return Constant(-value, node.column);
     }
-    if (operand.is_constant() && operand.constant.is_number()) return Constant(-operand.constant.get<double>(), node.column);
+    if (operand.is_constant() && operand.constant.is_number())
+      return Constant(-operand.constant.get<double>(), node.column);
     RequireNumber(operand, ArithOp::kSub);
     const bool integral = IsInteger(operand.type.type);
     return FromOperand(ArithOperand(ArithOp::kSub, ConstantOperand(Json(0)), std::move(operand.operand),
@@ -647,7 +661,8 @@ class Compiler {
     if (!container.is_operand() || (container.type.type != spb::Array && container.type.type != spb::JSON)) {
       Fail(container.column, "contains operation are only supported on json or array fields");
     }
-    if (!wanted.is_constant()) Fail(wanted.column, "contains operation are only supported explicitly specified element");
+    if (!wanted.is_constant())
+      Fail(wanted.column, "contains operation are only supported explicitly specified element");
     if (takes_list && !wanted.constant.is_array()) Fail(wanted.column, name + " operation element must be an array");
     std::vector<Json> elements;
     if (takes_list) {
@@ -717,12 +732,12 @@ StatusOr<std::unique_ptr<Filter>> CompileFilter(std::string_view expression, con
     Compiler compiler(schema, params);
     PredicatePtr root = compiler.CompileRoot(*ast);
     std::optional<spb::IDs> primary_keys = compiler.PrimaryKeys(*ast);
-    return std::unique_ptr<Filter>(std::make_unique<CompiledFilter>(std::move(root), compiler.field_ids(),
-                                                                    std::move(primary_keys)));
+    return std::unique_ptr<Filter>(
+        std::make_unique<CompiledFilter>(std::move(root), compiler.field_ids(), std::move(primary_keys)));
   } catch (const CompileError& error) {
-    return Status(Code::kParameterInvalid, "cannot parse expression: \"" + Excerpt(expression) + "\", error: " +
-                                               (error.syntax ? "syntax error" : "invalid expression") + " at column " +
-                                               std::to_string(error.column) + ": " + error.message);
+    return Status(Code::kParameterInvalid, "cannot parse expression: \"" + Excerpt(expression) +
+                                               "\", error: " + (error.syntax ? "syntax error" : "invalid expression") +
+                                               " at column " + std::to_string(error.column) + ": " + error.message);
   }
 }
 

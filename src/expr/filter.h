@@ -1,12 +1,14 @@
 // Filter: a Milvus boolean expression compiled against a collection schema.
 //
-// Grammar as Milvus documents it: comparisons and chained ranges (`10 < a <= 20`),
-// `in` / `not in`, `and` / `or` / `not` (also `&&` `||` `!`), arithmetic (+ - * / %),
-// `like` with prefix / infix / suffix patterns, JSON paths (`meta["a"]["b"]`, `meta["a"][0]`),
-// dynamic fields by bare name when the schema enables them, `json_contains`,
-// `json_contains_all` / `_any`, `array_contains` (+ `_all` / `_any`), `array_length`,
-// `is null` / `is not null`, string, number and boolean literals, and template
-// parameters `{name}` bound from the request's expr_template_values.
+// Grammar as Milvus documents it (parser.h has the precedence): comparisons and chained
+// ranges (`10 < a <= 20`), `in` / `not in`, `and` / `or` / `not` (also `&&` `||` `!`),
+// arithmetic (+ - * / %, and ** between constants), `like` patterns (`%`, `_`, `\`
+// escapes), JSON paths (`meta["a"]["b"]`, `meta["a"][0]`), array elements (`arr[0]`),
+// dynamic fields by bare name when the schema enables them (and `$meta["k"]`),
+// `json_contains`, `json_contains_all` / `_any`, `array_contains` (+ `_all` / `_any`),
+// `array_length`, `exists`, `is null` / `is not null`, string (single or double quotes,
+// C escapes, r"raw"), integer (decimal, 0x, 0b, 0-octal), float and boolean literals, and
+// template parameters `{name}` bound from the request's expr_template_values.
 //
 // Compile errors say what is wrong and where (1-based byte column), with code 1100:
 //   cannot parse expression: "age >> 5", error: syntax error at column 6: unexpected '>'

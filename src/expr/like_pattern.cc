@@ -23,7 +23,8 @@ LikePattern::LikePattern(std::string_view pattern) {
       pieces_.push_back({Piece::Kind::kAnyChar, {}});
     } else {
       const char literal = (c == '\\' && i + 1 < pattern.size()) ? pattern[++i] : c;
-      if (pieces_.empty() || pieces_.back().kind != Piece::Kind::kLiteral) pieces_.push_back({Piece::Kind::kLiteral, {}});
+      if (pieces_.empty() || pieces_.back().kind != Piece::Kind::kLiteral)
+        pieces_.push_back({Piece::Kind::kLiteral, {}});
       pieces_.back().literal += literal;
     }
   }

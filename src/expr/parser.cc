@@ -12,11 +12,40 @@ namespace {
 using Json = nlohmann::json;
 
 enum class Tok {
-  kEnd, kIdent, kInt, kFloat, kString,
-  kLParen, kRParen, kLBracket, kRBracket, kLBrace, kRBrace, kComma,
-  kPlus, kMinus, kStar, kSlash, kPercent, kPow,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kAnd, kOr, kNot, kIn, kLike, kIs, kNull, kTrue, kFalse, kExists,
+  kEnd,
+  kIdent,
+  kInt,
+  kFloat,
+  kString,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kLBrace,
+  kRBrace,
+  kComma,
+  kPlus,
+  kMinus,
+  kStar,
+  kSlash,
+  kPercent,
+  kPow,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kIn,
+  kLike,
+  kIs,
+  kNull,
+  kTrue,
+  kFalse,
+  kExists,
 };
 
 struct Token {
@@ -26,9 +55,7 @@ struct Token {
   std::string value;      // identifier name or decoded string literal
 };
 
-[[noreturn]] void SyntaxError(int column, std::string message) {
-  throw CompileError{true, column, std::move(message)};
-}
+[[noreturn]] void SyntaxError(int column, std::string message) { throw CompileError{true, column, std::move(message)}; }
 
 std::string Quote(std::string_view text) {
   constexpr size_t kShown = 40;
@@ -60,9 +87,8 @@ bool IsKeyword(std::string_view word, std::string_view keyword) {
 
 Tok WordToken(std::string_view word) {
   static constexpr std::pair<std::string_view, Tok> kKeywords[] = {
-      {"and", Tok::kAnd},   {"or", Tok::kOr},     {"not", Tok::kNot},     {"in", Tok::kIn},
-      {"like", Tok::kLike}, {"is", Tok::kIs},     {"null", Tok::kNull},   {"true", Tok::kTrue},
-      {"false", Tok::kFalse}, {"exists", Tok::kExists},
+      {"and", Tok::kAnd}, {"or", Tok::kOr},     {"not", Tok::kNot},   {"in", Tok::kIn},       {"like", Tok::kLike},
+      {"is", Tok::kIs},   {"null", Tok::kNull}, {"true", Tok::kTrue}, {"false", Tok::kFalse}, {"exists", Tok::kExists},
   };
   for (const auto& [keyword, token] : kKeywords) {
     if (IsKeyword(word, keyword)) return token;
@@ -117,7 +143,8 @@ class Lexer {
   bool DigitAt(size_t pos) const { return pos < text_.size() && IsDigit(text_[pos]); }
 
   void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -147,11 +174,11 @@ class Lexer {
 
   Token Punctuation() {
     static constexpr std::pair<std::string_view, Tok> kSymbols[] = {
-        {"**", Tok::kPow}, {"==", Tok::kEq}, {"!=", Tok::kNe},      {"<=", Tok::kLe},       {">=", Tok::kGe},
-        {"&&", Tok::kAnd}, {"||", Tok::kOr}, {"(", Tok::kLParen},   {")", Tok::kRParen},    {"[", Tok::kLBracket},
-        {"]", Tok::kRBracket}, {"{", Tok::kLBrace}, {"}", Tok::kRBrace}, {",", Tok::kComma}, {"+", Tok::kPlus},
-        {"-", Tok::kMinus}, {"*", Tok::kStar}, {"/", Tok::kSlash},  {"%", Tok::kPercent},   {"<", Tok::kLt},
-        {">", Tok::kGt},   {"!", Tok::kNot},
+        {"**", Tok::kPow},     {"==", Tok::kEq},    {"!=", Tok::kNe},    {"<=", Tok::kLe},     {">=", Tok::kGe},
+        {"&&", Tok::kAnd},     {"||", Tok::kOr},    {"(", Tok::kLParen}, {")", Tok::kRParen},  {"[", Tok::kLBracket},
+        {"]", Tok::kRBracket}, {"{", Tok::kLBrace}, {"}", Tok::kRBrace}, {",", Tok::kComma},   {"+", Tok::kPlus},
+        {"-", Tok::kMinus},    {"*", Tok::kStar},   {"/", Tok::kSlash},  {"%", Tok::kPercent}, {"<", Tok::kLt},
+        {">", Tok::kGt},       {"!", Tok::kNot},
     };
     const size_t start = pos_;
     for (const auto& [symbol, token] : kSymbols) {
@@ -166,7 +193,8 @@ class Lexer {
   Token Number() {
     const size_t start = pos_;
     bool is_float = false;
-    const bool prefixed = text_[pos_] == '0' && pos_ + 1 < text_.size() && std::string_view("xXbB").find(text_[pos_ + 1]) != std::string_view::npos;
+    const bool prefixed = text_[pos_] == '0' && pos_ + 1 < text_.size() &&
+                          std::string_view("xXbB").find(text_[pos_ + 1]) != std::string_view::npos;
     if (prefixed) {
       pos_ += 2;
       while (pos_ < text_.size() && HexValue(text_[pos_]) >= 0) ++pos_;

@@ -10,10 +10,9 @@
 // Subscripts (`meta["a"][0]`) follow a name; a name followed by `(` is a function call.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

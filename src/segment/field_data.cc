@@ -201,7 +201,9 @@ void GatherScalars(const spb::ScalarField& in, std::span<const int64_t> rows, sp
     case spb::ScalarField::kBoolData:
       GatherField(in.bool_data().data(), rows, out->mutable_bool_data()->mutable_data());
       break;
-    case spb::ScalarField::kIntData: GatherField(in.int_data().data(), rows, out->mutable_int_data()->mutable_data()); break;
+    case spb::ScalarField::kIntData:
+      GatherField(in.int_data().data(), rows, out->mutable_int_data()->mutable_data());
+      break;
     case spb::ScalarField::kLongData:
       GatherField(in.long_data().data(), rows, out->mutable_long_data()->mutable_data());
       break;
@@ -449,9 +451,13 @@ void OverwriteRow(const spb::FieldData& src, int64_t src_row, spb::FieldData* ds
     const spb::ScalarField& in = src.scalars();
     spb::ScalarField* out = dst->mutable_scalars();
     switch (in.data_case()) {
-      case spb::ScalarField::kBoolData: out->mutable_bool_data()->set_data(dst_row, in.bool_data().data(src_row)); break;
+      case spb::ScalarField::kBoolData:
+        out->mutable_bool_data()->set_data(dst_row, in.bool_data().data(src_row));
+        break;
       case spb::ScalarField::kIntData: out->mutable_int_data()->set_data(dst_row, in.int_data().data(src_row)); break;
-      case spb::ScalarField::kLongData: out->mutable_long_data()->set_data(dst_row, in.long_data().data(src_row)); break;
+      case spb::ScalarField::kLongData:
+        out->mutable_long_data()->set_data(dst_row, in.long_data().data(src_row));
+        break;
       case spb::ScalarField::kFloatData:
         out->mutable_float_data()->set_data(dst_row, in.float_data().data(src_row));
         break;
@@ -474,7 +480,8 @@ void OverwriteRow(const spb::FieldData& src, int64_t src_row, spb::FieldData* ds
     spb::VectorField* out = dst->mutable_vectors();
     if (in.has_float_vector()) {
       const float* from = FloatVectorAt(src, src_row);
-      std::copy(from, from + in.dim(), out->mutable_float_vector()->mutable_data()->mutable_data() + dst_row * in.dim());
+      std::copy(from, from + in.dim(),
+                out->mutable_float_vector()->mutable_data()->mutable_data() + dst_row * in.dim());
     } else if (in.has_sparse_float_vector()) {
       out->mutable_sparse_float_vector()->set_contents(dst_row, in.sparse_float_vector().contents(src_row));
     } else if (MutableVectorBytes(out)) {
@@ -499,8 +506,8 @@ Status NormalizeNullable(const spb::FieldSchema& field, int64_t num_rows, spb::F
 
   // Every check comes before the first change.
   if (valid_size != num_rows) {
-    return InvalidParameter("the length of valid_data of field(" + name + ") is wrong: " +
-                            std::to_string(valid_size) + " entries for " + std::to_string(num_rows) + " rows");
+    return InvalidParameter("the length of valid_data of field(" + name + ") is wrong: " + std::to_string(valid_size) +
+                            " entries for " + std::to_string(num_rows) + " rows");
   }
   const auto& valid = column->valid_data();
   const int64_t valid_count = std::count(valid.begin(), valid.end(), true);
@@ -508,7 +515,8 @@ Status NormalizeNullable(const spb::FieldSchema& field, int64_t num_rows, spb::F
     return InvalidParameter("field " + name + " is not nullable but null values were passed");
   }
   if (field.has_default_value() && !DefaultValueSupported(field.data_type())) {
-    return InvalidParameter(spb::DataType_Name(field.data_type()) + " field " + name + " does not support default values");
+    return InvalidParameter(spb::DataType_Name(field.data_type()) + " field " + name +
+                            " does not support default values");
   }
   const int64_t data_count = column->has_scalars() ? ScalarDataCount(column->scalars()) : 0;
   const bool compressed = data_count == valid_count && valid_count != num_rows;

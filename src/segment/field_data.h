@@ -67,10 +67,10 @@ bool IsNull(const spb::FieldData& column, int64_t row);
 
 // Typed access to one row. The caller picks the accessor that matches the column's type.
 // A null row reads as its placeholder.
-int64_t IntAt(const spb::FieldData& column, int64_t row);            // Bool, Int8/16/32/64
-double FloatAt(const spb::FieldData& column, int64_t row);           // Float, Double
-std::string_view StringAt(const spb::FieldData& column, int64_t row);  // VarChar
-std::string_view JsonAt(const spb::FieldData& column, int64_t row);    // JSON (raw bytes)
+int64_t IntAt(const spb::FieldData& column, int64_t row);                    // Bool, Int8/16/32/64
+double FloatAt(const spb::FieldData& column, int64_t row);                   // Float, Double
+std::string_view StringAt(const spb::FieldData& column, int64_t row);        // VarChar
+std::string_view JsonAt(const spb::FieldData& column, int64_t row);          // JSON (raw bytes)
 const spb::ScalarField& ArrayAt(const spb::FieldData& column, int64_t row);  // Array
 const float* FloatVectorAt(const spb::FieldData& column, int64_t row);       // dim floats
 std::string_view VectorBytesAt(const spb::FieldData& column, int64_t row);   // binary / fp16 / bf16 / int8 / sparse row

@@ -58,7 +58,7 @@ std::string RowText(const spb::FieldData& column, int64_t row) {
 struct TypeCase {
   std::string name;
   spb::FieldSchema field;
-  spb::FieldData column;               // three rows
+  spb::FieldData column;              // three rows
   std::vector<std::string> expected;  // RowText of each row
 };
 

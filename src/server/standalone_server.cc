@@ -88,6 +88,11 @@ Status StandaloneServer::StartRoles() {
   data_node_ = std::make_unique<datanode::DataNode>(wal_.get(), object_store_.get(), data_coord_.get(),
                                                     root_coord_.get(), data_options);
   QUIVER_RETURN_IF_ERROR(data_node_->Start());
+  datanode::CompactorOptions compactor_options;
+  compactor_options.storage_root = config_.minio.root_path;
+  compactor_ = std::make_unique<datanode::Compactor>(object_store_.get(), data_coord_.get(), root_coord_.get(),
+                                                     compactor_options);
+  compactor_->Start();
 
   query_node_ = std::make_unique<querynode::QueryNode>(wal_.get(), object_store_.get(), data_coord_.get(),
                                                        config_.minio.root_path);
@@ -96,7 +101,8 @@ Status StandaloneServer::StartRoles() {
   QUIVER_RETURN_IF_ERROR(query_coord_->Start());
 
   proxy_ = std::make_unique<proxy::Proxy>(proxy::ProxyDependencies{
-      root_coord_.get(), data_coord_.get(), query_coord_.get(), query_node_.get(), streaming_node_.get()});
+      root_coord_.get(), data_coord_.get(), query_coord_.get(), query_node_.get(), streaming_node_.get(),
+      compactor_.get()});
   grpc_service_ = std::make_unique<proxy::MilvusGrpcService>(proxy_.get());
   return Status::OK();
 }
@@ -120,6 +126,7 @@ void StandaloneServer::Shutdown() {
   proxy_.reset();
   query_coord_.reset();
   query_node_.reset();
+  compactor_.reset();
   data_node_.reset();
   streaming_node_.reset();
   data_coord_.reset();

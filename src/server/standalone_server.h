@@ -15,6 +15,7 @@
 #include "coord/querycoord/query_coord.h"
 #include "coord/rootcoord/root_coord_impl.h"
 #include "meta/meta_kv.h"
+#include "node/datanode/compactor.h"
 #include "node/datanode/data_node.h"
 #include "node/proxy/milvus_grpc_service.h"
 #include "node/proxy/proxy.h"
@@ -49,6 +50,7 @@ class StandaloneServer {
   std::unique_ptr<datacoord::DataCoordImpl> data_coord_;
   std::unique_ptr<streaming::StreamingNode> streaming_node_;
   std::unique_ptr<datanode::DataNode> data_node_;
+  std::unique_ptr<datanode::Compactor> compactor_;
   std::unique_ptr<querynode::QueryNode> query_node_;
   std::unique_ptr<querycoord::QueryCoord> query_coord_;
   std::unique_ptr<proxy::Proxy> proxy_;

@@ -128,21 +128,10 @@ describe('a running standalone server', () => {
     assertError(await client.createIndex({
       collection_name: name, field_name: 'vector', index_type: 'FLAT', metric_type: 'L2',
     }), notImplemented, 'CreateIndex');
-    assertError(await client.loadCollectionAsync({ collection_name: name }), notImplemented, 'LoadCollection');
-    assertError(await rawCall(client, 'Insert', {
-      collection_name: name,
-      fields_data: [
-        { type: DataType.Int64, field_name: 'id', scalars: { long_data: { data: [1] } } },
-        { type: DataType.FloatVector, field_name: 'vector', vectors: { dim: 4, float_vector: { data: [1, 2, 3, 4] } } },
-      ],
-      num_rows: 1,
-    }), notImplemented, 'Insert');
     assertError(await rawCall(client, 'Search', {
       collection_name: name, dsl: '', dsl_type: 'BoolExprV1', nq: 1,
     }), notImplemented, 'Search');
-    assertError(await rawCall(client, 'Query', {
-      collection_name: name, expr: 'id > 0', output_fields: ['id'],
-    }), notImplemented, 'Query');
+    assertError(await rawCall(client, 'HybridSearch', { collection_name: name }), notImplemented, 'HybridSearch');
 
     assert.equal((await httpGet(`${server.httpUrl}/healthz`)).status, 200);
     assert.equal(assertOk(await client.checkHealth()).isHealthy, true);

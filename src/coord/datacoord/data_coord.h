@@ -42,6 +42,10 @@ class DataCoord {
   virtual StatusOr<std::vector<SegmentRecord>> ListSegments(int64_t collection_id) = 0;
   // Every segment of every collection that is not DROPPED.
   virtual StatusOr<std::vector<SegmentRecord>> ListAllSegments() = 0;
+  // DROPPED segments whose objects may still need deleting.
+  virtual StatusOr<std::vector<SegmentRecord>> ListDroppedSegments() = 0;
+  // Forgets a segment record (once its objects are gone).
+  virtual Status RemoveSegment(int64_t collection_id, int64_t segment_id) = 0;
   // Forgets a dropped collection's segments and checkpoints.
   virtual Status DropCollection(int64_t collection_id, const std::vector<std::string>& vchannels) = 0;
 

@@ -62,19 +62,25 @@ StatusOr<std::optional<SegmentRecord>> DataCoordImpl::GetSegment(int64_t collect
 }
 
 StatusOr<std::vector<SegmentRecord>> DataCoordImpl::ListSegments(int64_t collection_id) {
-  return ListLive(CollectionPrefix(collection_id));
+  return List(CollectionPrefix(collection_id), /*dropped=*/false);
 }
 
-StatusOr<std::vector<SegmentRecord>> DataCoordImpl::ListAllSegments() { return ListLive(kSegmentPrefix); }
+StatusOr<std::vector<SegmentRecord>> DataCoordImpl::ListAllSegments() { return List(kSegmentPrefix, false); }
 
-StatusOr<std::vector<SegmentRecord>> DataCoordImpl::ListLive(const std::string& prefix) {
+StatusOr<std::vector<SegmentRecord>> DataCoordImpl::ListDroppedSegments() { return List(kSegmentPrefix, true); }
+
+Status DataCoordImpl::RemoveSegment(int64_t collection_id, int64_t segment_id) {
+  return kv_->Delete(SegmentKey(collection_id, segment_id));
+}
+
+StatusOr<std::vector<SegmentRecord>> DataCoordImpl::List(const std::string& prefix, bool dropped) {
   auto kvs = kv_->Scan(prefix);
   if (!kvs.ok()) return kvs.status();
   std::vector<SegmentRecord> out;
   for (const auto& kv : *kvs) {
     SegmentRecord record;
     if (!record.ParseFromString(kv.value)) return Internal("corrupt segment record at " + kv.key);
-    if (record.state() != quiver::data::DROPPED) out.push_back(std::move(record));
+    if ((record.state() == quiver::data::DROPPED) == dropped) out.push_back(std::move(record));
   }
   return out;
 }

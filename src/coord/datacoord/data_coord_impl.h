@@ -16,13 +16,15 @@ class DataCoordImpl final : public DataCoord {
   StatusOr<std::optional<SegmentRecord>> GetSegment(int64_t collection_id, int64_t segment_id) override;
   StatusOr<std::vector<SegmentRecord>> ListSegments(int64_t collection_id) override;
   StatusOr<std::vector<SegmentRecord>> ListAllSegments() override;
+  StatusOr<std::vector<SegmentRecord>> ListDroppedSegments() override;
+  Status RemoveSegment(int64_t collection_id, int64_t segment_id) override;
   Status DropCollection(int64_t collection_id, const std::vector<std::string>& vchannels) override;
   Status SaveCheckpoint(const ChannelCheckpoint& checkpoint) override;
   StatusOr<ChannelCheckpoint> GetCheckpoint(const std::string& vchannel) override;
   StatusOr<std::unique_ptr<SegmentWatch>> WatchSegments(std::function<void(const SegmentRecord&)> on_change) override;
 
  private:
-  StatusOr<std::vector<SegmentRecord>> ListLive(const std::string& prefix);
+  StatusOr<std::vector<SegmentRecord>> List(const std::string& prefix, bool dropped);
 
   meta::MetaKV* kv_;
 };

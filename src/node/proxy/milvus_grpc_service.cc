@@ -134,6 +134,8 @@ void MilvusGrpcService::RegisterHandlers() {
   Handle("ReleasePartitions", &Proxy::ReleasePartitions);
   Handle("GetLoadState", &Proxy::GetLoadState);
   Handle("GetLoadingProgress", &Proxy::GetLoadingProgress);
+  Handle("ManualCompaction", &Proxy::ManualCompaction);
+  Handle("GetCompactionState", &Proxy::GetCompactionState);
 }
 
 // Registers every unary method of MilvusService as a raw (ByteBuffer) method, in

@@ -17,6 +17,7 @@
 #include "coord/querycoord/query_coord.h"
 #include "coord/rootcoord/root_coord.h"
 #include "milvus.pb.h"
+#include "node/datanode/compactor.h"
 #include "node/querynode/query_node.h"
 #include "node/streamingnode/streaming_node.h"
 
@@ -37,6 +38,7 @@ struct ProxyDependencies {
   querycoord::QueryCoord* query_coord = nullptr;
   querynode::QueryNode* query_node = nullptr;
   streaming::StreamingNode* streaming_node = nullptr;
+  datanode::Compactor* compactor = nullptr;
 };
 
 class Proxy {
@@ -86,6 +88,10 @@ class Proxy {
   Status Flush(const CallContext& ctx, const mpb::FlushRequest& req, mpb::FlushResponse* resp);
   Status GetFlushState(const CallContext& ctx, const mpb::GetFlushStateRequest& req, mpb::GetFlushStateResponse* resp);
   Status Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::QueryResults* resp);
+  Status ManualCompaction(const CallContext& ctx, const mpb::ManualCompactionRequest& req,
+                          mpb::ManualCompactionResponse* resp);
+  Status GetCompactionState(const CallContext& ctx, const mpb::GetCompactionStateRequest& req,
+                            mpb::GetCompactionStateResponse* resp);
 
   Status LoadCollection(const CallContext& ctx, const mpb::LoadCollectionRequest& req, cpb::Status* resp);
   Status ReleaseCollection(const CallContext& ctx, const mpb::ReleaseCollectionRequest& req, cpb::Status* resp);

@@ -231,7 +231,9 @@ StatusOr<spb::IDs> Proxy::MatchingKeys(const mpb::DescribeCollectionResponse& co
                                        const std::vector<int64_t>& partitions) {
   auto filter = expr::CompileFilter(expr, coll.schema(), params);
   if (!filter.ok()) return filter.status();
-  if (auto keys = expr::PrimaryKeyTerms(**filter)) return *keys;  // no read needed
+  if (*filter) {
+    if (auto keys = expr::PrimaryKeyTerms(**filter)) return *keys;  // no read needed
+  }
   if (deps_.query_coord->State(coll.collectionid(), {}) != querycoord::LoadState::kLoaded) {
     return NotLoaded(coll.collection_name());
   }
@@ -345,6 +347,36 @@ Status Proxy::GetFlushState(const CallContext& ctx, const mpb::GetFlushStateRequ
     }
   }
   resp->set_flushed(flushed);
+  return Status::OK();
+}
+
+Status Proxy::ManualCompaction(const CallContext& ctx, const mpb::ManualCompactionRequest& req,
+                               mpb::ManualCompactionResponse* resp) {
+  int64_t collection_id = req.collectionid();
+  if (!req.collection_name().empty()) {
+    auto coll = Describe(ctx, req.db_name(), req.collection_name());
+    if (!coll.ok()) return coll.status();
+    collection_id = coll->collectionid();
+  } else {
+    mpb::DescribeCollectionRequest describe;
+    describe.set_collectionid(collection_id);
+    auto coll = root_coord_->DescribeCollection(describe);
+    if (!coll.ok()) return coll.status();
+  }
+  auto id = deps_.compactor->Request(collection_id);
+  if (!id.ok()) return id.status();
+  resp->set_compactionid(*id);
+  resp->set_compactionplancount(1);
+  return Status::OK();
+}
+
+Status Proxy::GetCompactionState(const CallContext&, const mpb::GetCompactionStateRequest& req,
+                                 mpb::GetCompactionStateResponse* resp) {
+  auto finished = deps_.compactor->Finished(req.compactionid());
+  if (!finished.ok()) return finished.status();
+  resp->set_state(*finished ? cpb::Completed : cpb::Executing);
+  resp->set_executingplanno(*finished ? 0 : 1);
+  resp->set_completedplanno(*finished ? 1 : 0);
   return Status::OK();
 }
 

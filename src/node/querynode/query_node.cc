@@ -93,9 +93,16 @@ class QueryNode::LoadedCollection {
     consumers_.clear();
   }
 
-  // Swaps a growing segment (or nothing) for its stored version.
-  void OnFlushed(const SegmentRecord& record) {
+  // Swaps a growing segment (or nothing) for its stored version, or compaction sources
+  // for their result.
+  void OnSegmentChange(const SegmentRecord& record) {
     if (record.level_zero()) return;  // its deletes reach us through the WAL as well
+    if (record.state() == quiver::data::DROPPED) {
+      // Replaced by nothing (compaction found every row deleted). Other drops are
+      // replacements announced by the FLUSHED result, or segments that never held rows.
+      if (record.compacted_from_size() > 0) RemoveSources(record);
+      return;
+    }
     {
       std::shared_lock lock(mu_);
       auto it = segments_.find(record.id());
@@ -141,16 +148,35 @@ class QueryNode::LoadedCollection {
   };
 
   Status AddStoredSegment(const SegmentRecord& record) {
+    {
+      std::shared_lock lock(mu_);
+      if (replaced_.count(record.id())) return Status::OK();  // a listing older than its compaction
+    }
     auto loaded = storage_->LoadSegment(record, spec_.schema);
     if (!loaded.ok()) return loaded.status();
     std::unique_lock lock(mu_);
+    if (replaced_.count(record.id())) return Status::OK();
     // Deletes seen so far may postdate the stored rows: replay them onto the new copy.
     auto it = recent_deletes_.find(record.vchannel());
     if (it != recent_deletes_.end()) (*loaded)->Delete(it->second.keys, it->second.timestamps);
     (*loaded)->MarkSealed();
     segments_[record.id()] = *loaded;
     stored_.insert(record.id());
+    RemoveSourcesLocked(record);  // in the same critical section: no read sees both or neither
     return Status::OK();
+  }
+
+  void RemoveSources(const SegmentRecord& record) {
+    std::unique_lock lock(mu_);
+    RemoveSourcesLocked(record);
+  }
+
+  void RemoveSourcesLocked(const SegmentRecord& record) {
+    for (int64_t source : record.compacted_from()) {
+      segments_.erase(source);
+      stored_.erase(source);
+      replaced_.insert(source);
+    }
   }
 
   void Consume(const std::string& pchannel, wal::WalReader* reader) {
@@ -232,7 +258,8 @@ class QueryNode::LoadedCollection {
 
   mutable std::shared_mutex mu_;  // segments_, stored_, recent_deletes_
   std::map<int64_t, std::shared_ptr<Segment>> segments_;
-  std::set<int64_t> stored_;  // segments loaded from object storage
+  std::set<int64_t> stored_;    // segments loaded from object storage
+  std::set<int64_t> replaced_;  // segments a compaction replaced: never load them again
   // Every delete consumed since load, per vchannel, for segments loaded later.
   std::map<std::string, segment::DeleteBatch> recent_deletes_;
 
@@ -301,7 +328,7 @@ std::shared_ptr<QueryNode::LoadedCollection> QueryNode::Find(int64_t collection_
 }
 
 void QueryNode::OnSegmentChange(const SegmentRecord& record) {
-  if (record.state() != quiver::data::FLUSHED) return;
+  if (record.state() != quiver::data::FLUSHED && record.state() != quiver::data::DROPPED) return;
   std::shared_ptr<LoadedCollection> collection;
   {
     std::lock_guard lock(mu_);
@@ -310,7 +337,7 @@ void QueryNode::OnSegmentChange(const SegmentRecord& record) {
     auto loading = loading_.find(record.collection_id());
     if (!collection && loading != loading_.end()) collection = loading->second;
   }
-  if (collection) collection->OnFlushed(record);
+  if (collection) collection->OnSegmentChange(record);
 }
 
 namespace {
