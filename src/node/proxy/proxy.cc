@@ -226,6 +226,21 @@ Status Proxy::CreatePartition(const CallContext& ctx, const mpb::CreatePartition
 
 Status Proxy::DropPartition(const CallContext& ctx, const mpb::DropPartitionRequest& req, cpb::Status*) {
   QUIVER_RETURN_IF_ERROR(ValidatePartitionName(req.partition_name()));
+  mpb::ShowPartitionsRequest show;
+  show.set_db_name(req.db_name());
+  show.set_collection_name(req.collection_name());
+  show.add_partition_names(req.partition_name());
+  auto partition = root_coord_->ShowPartitions(WithDatabase(ctx, show));
+  if (partition.ok()) {
+    mpb::DescribeCollectionRequest describe;
+    describe.set_db_name(req.db_name());
+    describe.set_collection_name(req.collection_name());
+    auto coll = root_coord_->DescribeCollection(WithDatabase(ctx, describe));
+    if (coll.ok() && deps_.query_coord->State(coll->collectionid(), {partition->partitionids(0)}) !=
+                         querycoord::LoadState::kNotLoad) {
+      return InvalidParameter("partition cannot be dropped, partition is loaded, please release it first");
+    }
+  }
   return root_coord_->DropPartition(WithDatabase(ctx, req));
 }
 

@@ -161,7 +161,11 @@ StatusOr<uint64_t> Proxy::WriteRows(const mpb::DescribeCollectionResponse& coll,
   auto partitions = PartitionIds(coll, partition_names);
   if (!partitions.ok()) return partitions.status();
 
-  auto batch = PrepareRows(coll.schema(), fields, num_rows, upsert,
+  bool allow_insert_auto_id = false;
+  for (const auto& kv : coll.properties()) {
+    if (kv.key() == "allow_insert_auto_id") allow_insert_auto_id = kv.value() == "true" || kv.value() == "True";
+  }
+  auto batch = PrepareRows(coll.schema(), fields, num_rows, upsert, allow_insert_auto_id,
                            [this](uint32_t count) { return root_coord_->AllocID(count); });
   if (!batch.ok()) return batch.status();
 
@@ -486,7 +490,14 @@ StatusOr<std::vector<int64_t>> Proxy::ReadablePartitions(const mpb::DescribeColl
     }
     return NotLoaded(coll.collection_name());
   }
-  if (loaded->empty()) return *ids;  // the whole collection is loaded
+  if (loaded->empty()) {  // the whole collection is loaded: read its current partitions
+    if (!names.empty()) return *ids;
+    mpb::ShowPartitionsRequest show;
+    show.set_collectionid(coll.collectionid());
+    auto parts = root_coord_->ShowPartitions(show);
+    if (!parts.ok()) return parts.status();
+    return std::vector<int64_t>(parts->partitionids().begin(), parts->partitionids().end());
+  }
   for (size_t i = 0; i < ids->size(); ++i) {
     if (std::find(loaded->begin(), loaded->end(), (*ids)[i]) == loaded->end()) {
       return Status(Code::kPartitionNotLoaded, "partition not loaded[partition=" + names[static_cast<int>(i)] + "]");
@@ -498,12 +509,16 @@ StatusOr<std::vector<int64_t>> Proxy::ReadablePartitions(const mpb::DescribeColl
 Status Proxy::Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::QueryResults* resp) {
   auto coll = Describe(ctx, req.db_name(), req.collection_name());
   if (!coll.ok()) return coll.status();
+  if (coll->num_partitions() > 0 && !req.partition_names().empty()) {
+    return InvalidParameter("not support manually specifying the partition names if partition key mode is used");
+  }
   auto partitions = ReadablePartitions(*coll, req.partition_names());
   if (!partitions.ok()) return partitions.status();
   const auto& schema = coll->schema();
   bool count_only = req.output_fields_size() == 1 && req.output_fields(0) == kCountStar;
   int64_t offset = QueryParam(req.query_params(), "offset").value_or(0);
   std::optional<int64_t> limit = QueryParam(req.query_params(), "limit");
+  if (count_only && (limit || offset > 0)) return InvalidParameter("count entities with pagination is not allowed");
   if (offset < 0 || (limit && *limit < 0)) return InvalidParameter("limit and offset must not be negative");
   if (limit && offset + *limit > kMaxQueryWindow) {
     return InvalidParameter("invalid max query result window, (offset+limit) should be in range [1, " +

@@ -60,6 +60,32 @@ void ApplyDefaults(const spb::FieldSchema& field, spb::FieldData* column) {
   }
 }
 
+// The data array a column of `type` must use; a mismatch would be read as garbage.
+bool HasLayoutOf(spb::DataType type, const spb::FieldData& column) {
+  using S = spb::ScalarField;
+  using V = spb::VectorField;
+  switch (type) {
+    case spb::Bool: return column.scalars().data_case() == S::kBoolData;
+    case spb::Int8:
+    case spb::Int16:
+    case spb::Int32: return column.scalars().data_case() == S::kIntData;
+    case spb::Int64: return column.scalars().data_case() == S::kLongData;
+    case spb::Float: return column.scalars().data_case() == S::kFloatData;
+    case spb::Double: return column.scalars().data_case() == S::kDoubleData;
+    case spb::String:
+    case spb::VarChar: return column.scalars().data_case() == S::kStringData;
+    case spb::JSON: return column.scalars().data_case() == S::kJsonData;
+    case spb::Array: return column.scalars().data_case() == S::kArrayData;
+    case spb::FloatVector: return column.vectors().data_case() == V::kFloatVector;
+    case spb::BinaryVector: return column.vectors().data_case() == V::kBinaryVector;
+    case spb::Float16Vector: return column.vectors().data_case() == V::kFloat16Vector;
+    case spb::BFloat16Vector: return column.vectors().data_case() == V::kBfloat16Vector;
+    case spb::SparseFloatVector: return column.vectors().data_case() == V::kSparseFloatVector;
+    case spb::Int8Vector: return column.vectors().data_case() == V::kInt8Vector;
+    default: return false;
+  }
+}
+
 Status CheckVectors(const spb::FieldSchema& field, const spb::FieldData& column, int64_t rows) {
   int64_t dim = TypeParamInt(field, kDimKey).value_or(0);
   const auto& vectors = column.vectors();
@@ -156,6 +182,16 @@ Status CheckScalars(const spb::FieldSchema& field, const spb::FieldData& column,
           return BadRow("array field " + field.name() + " holds elements of another type than " +
                         spb::DataType_Name(field.element_type()) + RowText(row));
         }
+        if (field.element_type() == spb::VarChar) {
+          int64_t max_length = TypeParamInt(field, kMaxLengthKey).value_or(kMaxVarCharLength);
+          for (const auto& element : array.string_data().data()) {
+            if (static_cast<int64_t>(element.size()) > max_length) {
+              return BadRow("length of an element of array field " + field.name() + " exceeds max length, length: " +
+                            std::to_string(element.size()) + ", max length: " + std::to_string(max_length) +
+                            RowText(row));
+            }
+          }
+        }
         break;
       }
       default: break;
@@ -190,7 +226,7 @@ int64_t InferRows(const google::protobuf::RepeatedPtrField<spb::FieldData>& fiel
 
 StatusOr<RowBatch> PrepareRows(const spb::CollectionSchema& schema,
                                const google::protobuf::RepeatedPtrField<spb::FieldData>& fields, uint32_t num_rows,
-                               bool upsert, const IdAllocator& allocate_ids) {
+                               bool upsert, bool allow_insert_auto_id, const IdAllocator& allocate_ids) {
   RowBatch batch;
   batch.num_rows = InferRows(fields, num_rows);
   if (batch.num_rows <= 0) return InvalidParameter("the request has no rows (num_rows is 0)");
@@ -212,7 +248,8 @@ StatusOr<RowBatch> PrepareRows(const spb::CollectionSchema& schema,
   for (const auto& field : schema.fields()) {
     spb::FieldData column;
     auto it = sent.find(field.is_dynamic() ? std::string(kDynamicFieldName) : field.name());
-    if (field.is_primary_key() && field.autoid() && !upsert) {
+    bool caller_keys = upsert || (allow_insert_auto_id && it != sent.end());
+    if (field.is_primary_key() && field.autoid() && !caller_keys) {
       if (it != sent.end()) {
         return InvalidParameter("the primary key field " + field.name() +
                                 " is auto-generated: do not pass values for it (or disable autoID)");
@@ -231,10 +268,12 @@ StatusOr<RowBatch> PrepareRows(const spb::CollectionSchema& schema,
       }
     } else {
       column = *it->second;
-      if (column.type() != field.data_type()) {
+      bool all_null = field.nullable() && !column.has_scalars() && !column.has_vectors();
+      if (column.type() != field.data_type() || (!all_null && !HasLayoutOf(field.data_type(), column))) {
         return InvalidParameter("field " + field.name() + " expects " + spb::DataType_Name(field.data_type()) +
-                                " data, got " + spb::DataType_Name(column.type()));
+                                " data, got " + spb::DataType_Name(column.type()) + " data in another layout");
       }
+      QUIVER_RETURN_IF_ERROR(CheckVectors(field, column, batch.num_rows));
       if (!field.nullable() && !field.has_default_value()) {
         for (bool valid : column.valid_data()) {
           if (!valid) return InvalidParameter("field " + field.name() + " is not nullable but null values were passed");
@@ -251,7 +290,6 @@ StatusOr<RowBatch> PrepareRows(const spb::CollectionSchema& schema,
                               field.name() + ") is not equal to passed num_rows (" + std::to_string(batch.num_rows) +
                               ")");
     }
-    QUIVER_RETURN_IF_ERROR(CheckVectors(field, column, batch.num_rows));
     QUIVER_RETURN_IF_ERROR(CheckScalars(field, column, batch.num_rows, static_fields));
     if (field.is_primary_key()) {
       if (field.data_type() == spb::VarChar) {

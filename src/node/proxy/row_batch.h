@@ -30,11 +30,11 @@ struct RowBatch {
 // Allocates `count` consecutive IDs and returns the first.
 using IdAllocator = std::function<StatusOr<int64_t>(uint32_t count)>;
 
-// `allow_primary_key`: an upsert must name the rows it replaces even when the schema
-// generates IDs for inserts.
+// An upsert names the rows it replaces even when the schema generates IDs for inserts;
+// `allow_insert_auto_id` (the collection property) lets inserts name them too.
 StatusOr<RowBatch> PrepareRows(const spb::CollectionSchema& schema,
                                const google::protobuf::RepeatedPtrField<spb::FieldData>& fields, uint32_t num_rows,
-                               bool upsert, const IdAllocator& allocate_ids);
+                               bool upsert, bool allow_insert_auto_id, const IdAllocator& allocate_ids);
 
 // Stable hashes: rows and deletes of one primary key must reach the same shard forever.
 uint32_t HashKey(int64_t key);
