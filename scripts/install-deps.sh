@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
+  librocksdb-dev libyaml-cpp-dev libfaiss-dev libhnswlib-dev libopenblas-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   nlohmann-json3-dev libzstd-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl
 )
