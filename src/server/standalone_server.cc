@@ -73,11 +73,21 @@ Status StandaloneServer::StartRoles() {
   root_coord_ = std::make_unique<rootcoord::RootCoordImpl>(meta_kv_.get(), root_options);
   QUIVER_RETURN_IF_ERROR(root_coord_->Init());
   data_coord_ = std::make_unique<datacoord::DataCoordImpl>(meta_kv_.get());
+  // Built first: the WAL's retention asks it how far it has read.
+  query_node_ = std::make_unique<querynode::QueryNode>(wal_.get(), object_store_.get(), data_coord_.get(),
+                                                       config_.minio.root_path);
 
   std::vector<std::string> pchannels;
   for (int i = 0; i < root_options.dml_channels; ++i) pchannels.push_back(root_options.channel_prefix + "_" + std::to_string(i));
   streaming::StreamingNodeOptions streaming_options;
   streaming_options.pchannels = pchannels;
+  streaming_options.retention_floor = [this](const std::string& pchannel) -> wal::Position {
+    auto stored = data_coord_->GetCheckpoint(pchannel);
+    if (!stored.ok()) return 0;
+    wal::Position floor = stored->position();
+    if (auto consumed = query_node_->ConsumedFloor(pchannel)) floor = std::min(floor, *consumed);
+    return floor;
+  };
   streaming_node_ = std::make_unique<streaming::StreamingNode>(wal_.get(), root_coord_.get(), data_coord_.get(),
                                                                streaming_options);
   QUIVER_RETURN_IF_ERROR(streaming_node_->Start());
@@ -94,8 +104,6 @@ Status StandaloneServer::StartRoles() {
                                                      compactor_options);
   compactor_->Start();
 
-  query_node_ = std::make_unique<querynode::QueryNode>(wal_.get(), object_store_.get(), data_coord_.get(),
-                                                       config_.minio.root_path);
   QUIVER_RETURN_IF_ERROR(query_node_->Start());
   query_coord_ = std::make_unique<querycoord::QueryCoord>(meta_kv_.get(), root_coord_.get(), query_node_.get());
   QUIVER_RETURN_IF_ERROR(query_coord_->Start());

@@ -129,6 +129,13 @@ class QueryNode::LoadedCollection {
     return Status::OK();
   }
 
+  std::optional<wal::Position> Consumed(const std::string& pchannel) {
+    std::lock_guard lock(progress_mu_);
+    auto it = pchannels_.find(pchannel);
+    if (it == pchannels_.end()) return std::nullopt;
+    return it->second.position;
+  }
+
   std::vector<std::shared_ptr<Segment>> Segments(const std::vector<int64_t>& partition_ids) const {
     std::shared_lock lock(mu_);
     std::vector<std::shared_ptr<Segment>> out;
@@ -389,6 +396,21 @@ StatusOr<QueryResult> QueryNode::Query(const ReadSpec& read, const std::vector<i
     result.columns.push_back(std::move(column));
   }
   return result;
+}
+
+std::optional<wal::Position> QueryNode::ConsumedFloor(const std::string& pchannel) const {
+  std::vector<std::shared_ptr<LoadedCollection>> collections;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, collection] : collections_) collections.push_back(collection);
+    for (const auto& [id, collection] : loading_) collections.push_back(collection);
+  }
+  std::optional<wal::Position> floor;
+  for (const auto& collection : collections) {
+    auto consumed = collection->Consumed(pchannel);
+    if (consumed && (!floor || *consumed < *floor)) floor = consumed;
+  }
+  return floor;
 }
 
 StatusOr<int64_t> QueryNode::Count(const ReadSpec& read) {

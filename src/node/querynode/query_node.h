@@ -75,6 +75,10 @@ class QueryNode {
                               int64_t limit);
   StatusOr<int64_t> Count(const ReadSpec& read);
 
+  // The lowest position of `pchannel` a loaded collection still has to read past (the
+  // WAL must keep everything above it); nullopt when no loaded collection reads it.
+  std::optional<wal::Position> ConsumedFloor(const std::string& pchannel) const;
+
  private:
   class LoadedCollection;
 

@@ -274,8 +274,13 @@ Status StreamingNode::DropCollection(int64_t collection_id, const std::vector<st
 // Consumers derive "how current am I" from record timestamps; a channel nobody writes to
 // would look stale forever without these ticks.
 void StreamingNode::TickIdleChannels() {
+  auto next_truncation = std::chrono::steady_clock::now() + options_.retention_interval;
   std::unique_lock lock(ticker_mu_);
   while (!ticker_cv_.wait_for(lock, options_.idle_tick_interval / 2, [this] { return stopping_; })) {
+    if (std::chrono::steady_clock::now() >= next_truncation) {
+      TruncateConsumed();
+      next_truncation = std::chrono::steady_clock::now() + options_.retention_interval;
+    }
     std::vector<std::string> idle;
     {
       std::lock_guard channels_lock(channels_mu_);
@@ -292,6 +297,18 @@ void StreamingNode::TickIdleChannels() {
       auto appended = TickLocked(channel, pchannel, &ts);
       if (!appended.ok()) spdlog::warn("cannot tick {}: {}", pchannel, appended.status().ToString());
     }
+  }
+}
+
+// The WAL only needs what some consumer may still read: everything at or below every
+// consumer's floor is already in object storage.
+void StreamingNode::TruncateConsumed() {
+  if (!options_.retention_floor) return;
+  for (const auto& pchannel : options_.pchannels) {
+    wal::Position floor = options_.retention_floor(pchannel);
+    if (floor == 0) continue;
+    Status status = wal_->Truncate(pchannel, floor + 1);
+    if (!status.ok()) spdlog::warn("cannot truncate {} below {}: {}", pchannel, floor + 1, status.ToString());
   }
 }
 

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,6 +36,10 @@ struct StreamingNodeOptions {
   // Physical channels ticked even before their first write, so reads on them can tell
   // how current they are.
   std::vector<std::string> pchannels;
+  // The highest position of a channel every consumer is done with (0: keep everything);
+  // records at or below it are dropped from the WAL every `retention_interval`.
+  std::function<wal::Position(const std::string& pchannel)> retention_floor;
+  std::chrono::milliseconds retention_interval{30000};
 };
 
 // "quiver-dml_3_445v0" → "quiver-dml_3".
@@ -97,6 +102,7 @@ class StreamingNode {
                     std::vector<int64_t>* sealed);
   static Status WaitDurable(const std::vector<wal::AppendResult>& pending);
   void TickIdleChannels();
+  void TruncateConsumed();
 
   wal::Wal* wal_;
   rootcoord::RootCoord* root_coord_;
