@@ -2,9 +2,10 @@
 BUILD_DIR ?= build
 QUIVER    := $(BUILD_DIR)/quiver
 ARGS      ?=
+BENCH_ARGS ?=
 JOBS      ?= $(shell nproc)
 
-.PHONY: all deps configure build run test unit-test e2e-test clean
+.PHONY: all deps configure build run test unit-test e2e-test bench-write clean
 
 all: build
 
@@ -31,6 +32,10 @@ unit-test:
 
 e2e-test:
 	QUIVER_BIN=$(abspath $(QUIVER)) node --test --test-concurrency=$(JOBS) tests/e2e/
+
+# Write-path benchmark (not part of `test`): prints figures, e.g. BENCH_ARGS="--rows 100000 --writers 4".
+bench-write: build
+	QUIVER_BIN=$(abspath $(QUIVER)) node bench/write_query_bench.mjs $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -91,12 +91,14 @@ class VectorIndex {
 };
 
 // Parses CreateIndex's parameters for `field` the way Milvus does (AUTOINDEX → HNSW with
-// M=16, efConstruction=200 for float vectors; metric defaults; ranges of nlist, m, nbits,
-// M, efConstruction) and says precisely what is wrong.
+// M=18, efConstruction=240, COSINE for float vectors, BIN_IVF_FLAT nlist=1024 HAMMING for
+// binary, SPARSE_INVERTED_INDEX IP for sparse; knowhere's defaults and ranges of nlist, m,
+// nbits, M, efConstruction, filled into build_params) and says precisely what is wrong.
 StatusOr<IndexSpec> ParseIndexSpec(const spb::FieldSchema& field, const std::map<std::string, std::string>& params);
 
 // Parses a search's metric and params JSON for an index (or for brute force when spec is
-// null) and checks them: metric must match the index's, nprobe <= nlist, ef >= k, …
+// null) and checks them: metric must match the index's, nprobe in [1, 65536] (above nlist
+// means every list), ef >= k, range bounds ordered by the metric, …
 StatusOr<SearchParams> ParseSearchParams(const IndexSpec* spec, MetricType metric, const std::string& params_json,
                                          int64_t k);
 StatusOr<MetricType> ParseMetric(std::string_view name);

@@ -2,6 +2,8 @@
 
 #include "segment/field_data.h"
 
+#include <algorithm>
+
 namespace quiver::segment {
 
 Segment::Segment(SegmentInfo info, const spb::CollectionSchema& schema) : info_(std::move(info)) {
@@ -70,6 +72,17 @@ int64_t Segment::Delete(const spb::IDs& keys, const std::vector<uint64_t>& times
   return hidden;
 }
 
+void Segment::AttachIndex(int64_t field_id, std::shared_ptr<const index::VectorIndex> index) {
+  std::lock_guard lock(index_mu_);
+  indexes_[field_id] = std::move(index);
+}
+
+std::shared_ptr<const index::VectorIndex> Segment::IndexOf(int64_t field_id) const {
+  std::lock_guard lock(index_mu_);
+  auto it = indexes_.find(field_id);
+  return it == indexes_.end() ? nullptr : it->second;
+}
+
 Segment::Contents Segment::Copy() const {
   std::shared_lock lock(mu_);
   return {columns_, insert_ts_};
@@ -88,7 +101,31 @@ bool Segment::Reader::Visible(int64_t row, uint64_t ts) const {
   return segment_.insert_ts_[row] <= ts && (deleted == 0 || deleted > ts);
 }
 
+std::vector<int64_t> Segment::Reader::RowsWithKeys(const spb::IDs& keys, uint64_t ts) const {
+  std::vector<int64_t> rows;
+  auto add = [&](const std::vector<int64_t>* found) {
+    if (!found) return;
+    for (int64_t row : *found) {
+      if (row < num_rows_ && Visible(row, ts)) rows.push_back(row);
+    }
+  };
+  for (int64_t key : keys.int_id().data()) {
+    auto it = segment_.int_pk_rows_.find(key);
+    add(it == segment_.int_pk_rows_.end() ? nullptr : &it->second);
+  }
+  for (const auto& key : keys.str_id().data()) {
+    auto it = segment_.str_pk_rows_.find(key);
+    add(it == segment_.str_pk_rows_.end() ? nullptr : &it->second);
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
+}
+
 std::vector<int64_t> Segment::Reader::MatchingRows(const expr::Filter* filter, uint64_t ts) const {
+  if (filter) {
+    if (auto keys = expr::PrimaryKeyTerms(*filter)) return RowsWithKeys(*keys, ts);
+  }
   std::vector<int64_t> rows;
   constexpr int64_t kBatch = 8192;  // bounds the match buffer on big segments
   std::vector<uint8_t> matches;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -21,6 +22,7 @@
 
 #include "common/status.h"
 #include "expr/filter.h"
+#include "index/vector_index.h"
 #include "schema.pb.h"
 
 namespace quiver::segment {
@@ -60,16 +62,23 @@ class Segment {
     int64_t num_rows() const { return num_rows_; }
     const spb::FieldData* Column(int64_t field_id) const override;
     bool Visible(int64_t row, uint64_t ts) const;
-    // Rows visible at `ts` that pass `filter` (nullptr: all), ascending.
+    // Rows visible at `ts` that pass `filter` (nullptr: all), ascending. A filter that only
+    // names primary keys is answered from the key index instead of a scan.
     std::vector<int64_t> MatchingRows(const expr::Filter* filter, uint64_t ts) const;
     int64_t CountVisible(const expr::Filter* filter, uint64_t ts) const;
 
    private:
+    std::vector<int64_t> RowsWithKeys(const spb::IDs& keys, uint64_t ts) const;
+
     const Segment& segment_;
     std::shared_lock<std::shared_mutex> lock_;
     int64_t num_rows_;
   };
   Reader Read() const { return Reader(*this); }
+
+  // A vector index over all of this (sealed) segment's rows of `field_id`.
+  void AttachIndex(int64_t field_id, std::shared_ptr<const index::VectorIndex> index);
+  std::shared_ptr<const index::VectorIndex> IndexOf(int64_t field_id) const;
 
   // Everything a flush needs, copied under the lock.
   struct Contents {
@@ -89,6 +98,8 @@ class Segment {
   std::vector<uint64_t> delete_ts_;  // 0 while the row is alive
   std::unordered_map<int64_t, std::vector<int64_t>> int_pk_rows_;
   std::unordered_map<std::string, std::vector<int64_t>> str_pk_rows_;
+  mutable std::mutex index_mu_;
+  std::map<int64_t, std::shared_ptr<const index::VectorIndex>> indexes_;
   std::atomic<int64_t> num_rows_{0};
   std::atomic<bool> sealed_{false};
 };

@@ -128,8 +128,18 @@ StatusOr<DeleteBatch> SegmentStorage::LoadDeltaLogs(const SegmentRecord& record)
   return batch;
 }
 
+StatusOr<std::shared_ptr<const index::VectorIndex>> SegmentStorage::LoadIndex(const IndexFiles& files) {
+  if (files.keys.size() != 1) return Internal("an index build must have exactly one file");
+  auto blob = store_->Get(files.keys.front());
+  if (!blob.ok()) return blob.status();
+  auto index = index::CreateVectorIndex(files.spec);
+  if (!index.ok()) return index.status();
+  QUIVER_RETURN_IF_ERROR((*index)->Deserialize(*blob));
+  return std::shared_ptr<const index::VectorIndex>(std::move(*index));
+}
+
 Status SegmentStorage::DropCollection(int64_t collection_id) {
-  for (const char* kind : {"insert_log/", "delta_log/", "stats_log/"}) {
+  for (const char* kind : {"insert_log/", "delta_log/", "stats_log/", "index_files/"}) {
     std::string prefix = (root_.empty() ? "" : root_ + "/") + kind + std::to_string(collection_id) + "/";
     auto objects = store_->List(prefix);
     if (!objects.ok()) return objects.status();

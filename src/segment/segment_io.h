@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "index/vector_index.h"
 #include "quiver/data.pb.h"
 #include "segment/segment.h"
 #include "storage/object_store.h"
@@ -26,6 +27,13 @@ struct DeleteBatch {
   void Append(const spb::IDs& more_keys, const std::vector<uint64_t>& more_timestamps);
 };
 
+// A finished index build of one field of a segment.
+struct IndexFiles {
+  int64_t field_id = 0;
+  index::IndexSpec spec;
+  std::vector<std::string> keys;
+};
+
 class SegmentStorage {
  public:
   SegmentStorage(storage::ObjectStore* store, std::string root_path) : store_(store), root_(std::move(root_path)) {}
@@ -37,6 +45,7 @@ class SegmentStorage {
 
   StatusOr<std::shared_ptr<Segment>> LoadSegment(const SegmentRecord& record, const spb::CollectionSchema& schema);
   StatusOr<DeleteBatch> LoadDeltaLogs(const SegmentRecord& record);
+  StatusOr<std::shared_ptr<const index::VectorIndex>> LoadIndex(const IndexFiles& files);
 
   // Removes every object of a collection.
   Status DropCollection(int64_t collection_id);

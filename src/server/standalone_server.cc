@@ -73,9 +73,18 @@ Status StandaloneServer::StartRoles() {
   root_coord_ = std::make_unique<rootcoord::RootCoordImpl>(meta_kv_.get(), root_options);
   QUIVER_RETURN_IF_ERROR(root_coord_->Init());
   data_coord_ = std::make_unique<datacoord::DataCoordImpl>(meta_kv_.get());
-  // Built first: the WAL's retention asks it how far it has read.
-  query_node_ = std::make_unique<querynode::QueryNode>(wal_.get(), object_store_.get(), data_coord_.get(),
-                                                       config_.minio.root_path);
+  index_node_ = std::make_unique<indexnode::IndexNode>(object_store_.get(), config_.minio.root_path);
+  index_coord_ = std::make_unique<indexcoord::IndexCoord>(meta_kv_.get(), data_coord_.get(), root_coord_.get(),
+                                                          index_node_.get(), object_store_.get());
+  // Built before the streaming node: the WAL's retention asks it how far it has read.
+  query_node_ = std::make_unique<querynode::QueryNode>(
+      wal_.get(), object_store_.get(), data_coord_.get(), config_.minio.root_path,
+      [this](int64_t collection_id, int64_t segment_id) {
+        return index_coord_->FinishedIndexes(collection_id, segment_id);
+      });
+  index_coord_->AddListener([this](int64_t collection_id, int64_t segment_id, const segment::IndexFiles& files) {
+    query_node_->OnIndexBuilt(collection_id, segment_id, files);
+  });
 
   std::vector<std::string> pchannels;
   for (int i = 0; i < root_options.dml_channels; ++i) pchannels.push_back(root_options.channel_prefix + "_" + std::to_string(i));
@@ -104,13 +113,14 @@ Status StandaloneServer::StartRoles() {
                                                      compactor_options);
   compactor_->Start();
 
+  QUIVER_RETURN_IF_ERROR(index_coord_->Start());
   QUIVER_RETURN_IF_ERROR(query_node_->Start());
   query_coord_ = std::make_unique<querycoord::QueryCoord>(meta_kv_.get(), root_coord_.get(), query_node_.get());
   QUIVER_RETURN_IF_ERROR(query_coord_->Start());
 
   proxy_ = std::make_unique<proxy::Proxy>(proxy::ProxyDependencies{
       root_coord_.get(), data_coord_.get(), query_coord_.get(), query_node_.get(), streaming_node_.get(),
-      compactor_.get()});
+      compactor_.get(), index_coord_.get()});
   grpc_service_ = std::make_unique<proxy::MilvusGrpcService>(proxy_.get());
   return Status::OK();
 }
@@ -132,11 +142,15 @@ void StandaloneServer::Shutdown() {
   }
   grpc_service_.reset();
   proxy_.reset();
+  if (streaming_node_) streaming_node_->Stop();  // its ticker asks the query node for retention
+  if (index_coord_) index_coord_->Stop();         // its builds notify the query node
   query_coord_.reset();
   query_node_.reset();
   compactor_.reset();
   data_node_.reset();
   streaming_node_.reset();
+  index_coord_.reset();
+  index_node_.reset();
   data_coord_.reset();
   root_coord_.reset();
   object_store_.reset();

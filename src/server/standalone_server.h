@@ -12,11 +12,13 @@
 #include "common/http_server.h"
 #include "common/status.h"
 #include "coord/datacoord/data_coord_impl.h"
+#include "coord/indexcoord/index_coord.h"
 #include "coord/querycoord/query_coord.h"
 #include "coord/rootcoord/root_coord_impl.h"
 #include "meta/meta_kv.h"
 #include "node/datanode/compactor.h"
 #include "node/datanode/data_node.h"
+#include "node/indexnode/index_node.h"
 #include "node/proxy/milvus_grpc_service.h"
 #include "node/proxy/proxy.h"
 #include "node/querynode/query_node.h"
@@ -48,6 +50,8 @@ class StandaloneServer {
   std::unique_ptr<storage::ObjectStore> object_store_;
   std::unique_ptr<rootcoord::RootCoordImpl> root_coord_;
   std::unique_ptr<datacoord::DataCoordImpl> data_coord_;
+  std::unique_ptr<indexnode::IndexNode> index_node_;
+  std::unique_ptr<indexcoord::IndexCoord> index_coord_;
   std::unique_ptr<streaming::StreamingNode> streaming_node_;
   std::unique_ptr<datanode::DataNode> data_node_;
   std::unique_ptr<datanode::Compactor> compactor_;

@@ -1,16 +1,19 @@
-// Crash test: a writer inserts batches (and deletes some earlier ones) as fast as it can while
-// the server is SIGKILLed at random moments and restarted. Afterwards exactly the acknowledged
-// writes must be there: every acknowledged row, no acknowledged delete undone, no key twice,
-// and a write that was cut off is either wholly applied or not at all.
+// Crash test: a writer inserts batches, and upserts or deletes some earlier ones, as fast as it
+// can; a flusher seals segments every few hundred milliseconds; meanwhile the server is SIGKILLed
+// at random moments and restarted. Afterwards exactly the acknowledged writes must be there:
+// every acknowledged row, no acknowledged delete undone, no key twice (an upsert cut off must
+// leave the old row or the new one, never none or both), and a write that was cut off is
+// either wholly applied or not at all.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startQuiver } from './harness.mjs';
 import { DataType, assertOk, createCollection } from './milvus.mjs';
 import { LoadState, loadCollection, loadState, range, sleep, waitFor } from './data.mjs';
 
-const KILLS = 6;
+const KILLS = 8;
 const BATCH_ROWS = 200;
-const DELETE_EVERY = 4; // every 4th write deletes the batch written 3 writes earlier
+const DELETE_EVERY = 4; // every 4th write deletes the batch acknowledged 3 batches earlier
+const UPSERT_EVERY = 4; // and every 4th (another one) upserts the batch acknowledged 2 earlier
 const COLLECTION = 'crash';
 
 // The row stored for key `id`: `twice` lets the check spot rows that were torn or mixed up.
@@ -22,7 +25,13 @@ async function writeUntilFailure(client, log, nextBatch) {
   for (;;) {
     const batch = nextBatch();
     const deleteTarget = batch % DELETE_EVERY === 0 ? log.ackedBatches.at(-3) : undefined;
+    const upsertTarget = batch % UPSERT_EVERY === 2 ? log.ackedBatches.at(-2) : undefined;
     try {
+      if (upsertTarget !== undefined && !log.deleteAttempted.has(upsertTarget)) {
+        const response = await client.upsert({ collection_name: COLLECTION, data: keysOf(upsertTarget).map(rowFor) });
+        if (response.status.error_code !== 'Success') throw new Error(response.status.reason);
+        log.upserts += 1;
+      }
       if (deleteTarget !== undefined && !log.deleteAttempted.has(deleteTarget)) {
         log.deleteAttempted.add(deleteTarget);
         const response = await client.delete({ collection_name: COLLECTION, ids: keysOf(deleteTarget) });
@@ -42,6 +51,22 @@ async function writeUntilFailure(client, log, nextBatch) {
   }
 }
 
+// Flushes every 100-300 ms until the server stops answering, so that kills also land while
+// segments are being sealed and written out.
+async function flushUntilFailure(client, log) {
+  for (;;) {
+    try {
+      const response = await client.flush({ collection_names: [COLLECTION] });
+      if (response.status.error_code !== 'Success') throw new Error(response.status.reason);
+      log.flushes += 1;
+    } catch (error) {
+      log.failures.push(`flush: ${error.message ?? error}`.slice(0, 200));
+      return;
+    }
+    await sleep(100 + Math.floor(Math.random() * 200));
+  }
+}
+
 function keysOf(batch) {
   return range(batch * BATCH_ROWS, BATCH_ROWS);
 }
@@ -49,7 +74,7 @@ function keysOf(batch) {
 describe('crash under insert load', { timeout: 90_000 }, () => {
   let server;
   const log = {
-    attempted: new Set(), ackedBatches: [], deleteAttempted: new Set(), ackedDeletes: new Set(), failures: [],
+    attempted: new Set(), ackedBatches: [], deleteAttempted: new Set(), ackedDeletes: new Set(), upserts: 0, flushes: 0, failures: [],
   };
   const killDelays = [];
 
@@ -69,7 +94,7 @@ describe('crash under insert load', { timeout: 90_000 }, () => {
   });
   after(() => server?.cleanup());
 
-  test(`${KILLS} SIGKILLs during inserts lose no acknowledged write and duplicate nothing`, async () => {
+  test(`${KILLS} SIGKILLs during inserts lose no acknowledged write and duplicate nothing`, async (t) => {
     let batch = 0;
     const ackedPerRound = [];
     for (let kill = 0; kill < KILLS; kill++) {
@@ -77,11 +102,12 @@ describe('crash under insert load', { timeout: 90_000 }, () => {
       const client = await server.client({ timeout: 10_000, maxRetries: 0 });
       const ackedBefore = log.ackedBatches.length;
       const writer = writeUntilFailure(client, log, () => batch++);
+      const flusher = flushUntilFailure(await server.client({ timeout: 10_000, maxRetries: 0 }), log);
       const delay = 300 + Math.floor(Math.random() * 1200);
       killDelays.push(delay);
       await sleep(delay);
       await server.kill9();
-      await writer;
+      await Promise.all([writer, flusher]);
       ackedPerRound.push(log.ackedBatches.length - ackedBefore);
       await server.restart();
     }
@@ -129,6 +155,11 @@ describe('crash under insert load', { timeout: 90_000 }, () => {
     assert.deepEqual(undeleted, [], `acknowledged deletes undone: ${context()}`);
     const neverWritten = [...presentBatches.keys()].filter((b) => !log.attempted.has(b));
     assert.deepEqual(neverWritten, [], `rows that were never written: ${context()}`);
+    const unacknowledged = [...log.attempted].filter((b) => !log.ackedBatches.includes(b));
+    t.diagnostic(`${log.ackedBatches.length} batches acknowledged (per round: ${ackedPerRound}), `
+      + `${log.ackedDeletes.size} deletes and ${log.upserts} upserts acknowledged, ${log.flushes} flushes, ${present.size} rows present; unacknowledged batches `
+      + `present: [${unacknowledged.filter((b) => presentBatches.has(b))}], absent: [${unacknowledged.filter((b) => !presentBatches.has(b))}]; `
+      + `kill delays ${killDelays} ms`);
     const partial = [...presentBatches].filter(([, n]) => n !== BATCH_ROWS).map(([b, n]) => `${b}:${n}`);
     assert.deepEqual(partial, [], `batches only partly present (one insert request must be all or nothing): ${context()}`);
   });

@@ -32,15 +32,41 @@ export async function loadState(client, collectionName, partitionNames) {
   return assertOk(await client.getLoadState(request), `GetLoadState(${collectionName})`).state;
 }
 
+// The simplest exact index Milvus offers for each vector type.
+const EXACT_INDEX = {
+  FloatVector: { index_type: 'FLAT', metric_type: 'L2' },
+  Float16Vector: { index_type: 'FLAT', metric_type: 'L2' },
+  BFloat16Vector: { index_type: 'FLAT', metric_type: 'L2' },
+  BinaryVector: { index_type: 'BIN_FLAT', metric_type: 'HAMMING' },
+  SparseFloatVector: { index_type: 'SPARSE_INVERTED_INDEX', metric_type: 'IP' },
+};
+
+// Milvus loads a collection only when every vector field has an index: this creates an exact
+// one on each vector field that has none yet.
+export async function indexVectorFields(client, collectionName) {
+  const described = assertOk(await client.describeCollection({ collection_name: collectionName }),
+    `DescribeCollection(${collectionName})`);
+  const existing = await client.describeIndex({ collection_name: collectionName });
+  const indexed = new Set((existing.index_descriptions ?? []).map((index) => index.field_name));
+  for (const field of described.schema.fields) {
+    const index = EXACT_INDEX[field.data_type];
+    if (!index || indexed.has(field.name)) continue;
+    assertOk(await client.createIndex({ collection_name: collectionName, field_name: field.name, ...index }),
+      `CreateIndex(${collectionName}.${field.name})`);
+  }
+}
+
 // LoadCollection is asynchronous in Milvus: it returns once accepted, and GetLoadState turns
 // Loaded when the data is queryable.
 export async function loadCollection(client, collectionName) {
+  await indexVectorFields(client, collectionName);
   assertOk(await client.loadCollectionAsync({ collection_name: collectionName }), `LoadCollection(${collectionName})`);
   await waitFor(async () => (await loadState(client, collectionName)) === LoadState.Loaded,
     { what: `collection ${collectionName} loaded` });
 }
 
 export async function loadPartitions(client, collectionName, partitionNames) {
+  await indexVectorFields(client, collectionName);
   assertOk(await client.loadPartitions({ collection_name: collectionName, partition_names: partitionNames }),
     `LoadPartitions(${partitionNames})`);
   await waitFor(async () => (await loadState(client, collectionName, partitionNames)) === LoadState.Loaded,

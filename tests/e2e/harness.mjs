@@ -213,7 +213,14 @@ export async function startQuiver(opts = {}) {
 
     // A connected SDK client; `config` is merged into the MilvusClient options.
     async client(config = {}) {
-      const client = new MilvusClient({ address: `127.0.0.1:${grpcPort}`, logLevel: 'error', ...config });
+      const client = new MilvusClient({
+        address: `127.0.0.1:${grpcPort}`,
+        logLevel: 'error',
+        ...config,
+        // gRPC shares connections between clients by default; one that saw the server die stays
+        // in reconnect backoff for a while and would fail a new client's calls after a restart.
+        channelOptions: { 'grpc.use_local_subchannel_pool': 1, ...config.channelOptions },
+      });
       clients.push(client);
       await client.connectPromise;
       return client;

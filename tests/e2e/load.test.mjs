@@ -1,5 +1,6 @@
 // Load and release of collections and partitions: GetLoadState, GetLoadingProgress, and
-// Milvus's "collection not loaded" (code 101) for reads on anything not loaded.
+// Milvus's "collection not loaded" (code 101) for reads on anything not loaded. As in Milvus,
+// loading needs an index on every vector field (the loadCollection helper creates FLAT ones).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startQuiver } from './harness.mjs';
@@ -7,7 +8,8 @@ import {
   Code, assertError, assertOk, createCollection, simpleFields, uniqueName,
 } from './milvus.mjs';
 import {
-  LoadState, countRows, insertRows, loadCollection, loadPartitions, loadState, queryIds, range, rowsWithIds,
+  LoadState, countRows, indexVectorFields, insertRows, loadCollection, loadPartitions, loadState, queryIds, range,
+  rowsWithIds,
 } from './data.mjs';
 
 describe('load and release', { timeout: 120_000 }, () => {
@@ -42,8 +44,16 @@ describe('load and release', { timeout: 120_000 }, () => {
     assertError(progress, { code: Code.CollectionNotLoaded, reason: /not loaded/i }, 'GetLoadingProgress before load');
   });
 
+  test('loading without an index on every vector field fails with index not found', async () => {
+    const name = await collectionWithRows();
+    const response = await client.loadCollectionAsync({ collection_name: name });
+    assertError(response, { code: Code.IndexNotFound, reason: /index/i }, 'LoadCollection without an index');
+    assert.equal(await loadState(client, name), LoadState.NotLoad);
+  });
+
   test('loadCollection (the SDK waits for 100 %) makes every row queryable', async () => {
     const name = await collectionWithRows(50);
+    await indexVectorFields(client, name);
     assertOk(await client.loadCollection({ collection_name: name }), 'loadCollection');
     assert.equal(await loadState(client, name), LoadState.Loaded);
     const progress = assertOk(await client.getLoadingProgress({ collection_name: name }));
@@ -141,6 +151,7 @@ describe('load and release', { timeout: 120_000 }, () => {
 
     test('loading a missing partition fails with partition not found and loads nothing', async () => {
       const name = await twoPartitions();
+      await indexVectorFields(client, name);
       const response = await client.loadPartitions({ collection_name: name, partition_names: ['nope'] });
       assertError(response, { code: Code.PartitionNotFound, reason: /partition/i }, 'LoadPartitions(["nope"])');
       assert.equal(await loadState(client, name), LoadState.NotLoad);

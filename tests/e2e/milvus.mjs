@@ -11,6 +11,7 @@ export const Code = {
   CollectionNotFound: 100,
   CollectionNotLoaded: 101,
   PartitionNotFound: 200,
+  IndexNotFound: 700,
   ParameterInvalid: 1100,
   DatabaseNotFound: 800,
   DatabaseInvalidName: 802,

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { startQuiver } from './harness.mjs';
 import { DataType, assertOk, createCollection, uniqueName } from './milvus.mjs';
 import {
-  LoadState, countRows, flushSync, insertRows, loadCollection, loadState, mutationIds, queryRows,
-  range, rowsWithIds, sortIds, waitFor,
+  LoadState, countRows, flushSync, insertRows, loadCollection, loadPartitions, loadState, mutationIds, queryIds,
+  queryRows, range, rowsWithIds, sortIds, waitFor,
 } from './data.mjs';
 
 const fields = [
@@ -90,6 +90,49 @@ describe('data survives restarts', { timeout: 180_000 }, () => {
       await assertContent(client, released, expectReleased);
     });
   }
+
+  test('which partitions were loaded survives a crash', async () => {
+    let client = await server.client();
+    const name = uniqueName('partly_loaded');
+    assertOk(await createCollection(client, { collection_name: name, fields }));
+    for (const partition of ['p1', 'p2']) {
+      assertOk(await client.createPartition({ collection_name: name, partition_name: partition }));
+      await insertRows(client, name, rowsWithIds(range(partition === 'p1' ? 0 : 100, 10), 4,
+        (id) => ({ payload: payloadOf(id) })), { partition_name: partition });
+    }
+    await loadPartitions(client, name, ['p1']);
+    await server.kill9();
+    await server.restart();
+    client = await server.client();
+    await waitFor(async () => (await loadState(client, name, ['p1'])) === LoadState.Loaded, { what: 'p1 loaded again' });
+    assert.equal(await loadState(client, name, ['p2']), LoadState.NotLoad);
+    assert.equal(await countRows(client, name), 10);
+  });
+
+  test('dropped collections and partitions do not come back after a crash', async () => {
+    let client = await server.client();
+    const dropped = uniqueName('dropped');
+    const kept = uniqueName('kept');
+    for (const name of [dropped, kept]) {
+      assertOk(await createCollection(client, { collection_name: name, fields }));
+      assertOk(await client.createPartition({ collection_name: name, partition_name: 'gone' }));
+      await insertRows(client, name, rowsWithIds(range(0, 20), 4, (id) => ({ payload: payloadOf(id) })));
+      await insertRows(client, name, rowsWithIds(range(100, 20), 4, (id) => ({ payload: payloadOf(id) })),
+        { partition_name: 'gone' });
+      await flushSync(client, name);
+    }
+    assertOk(await client.dropCollection({ collection_name: dropped }));
+    assertOk(await client.dropPartition({ collection_name: kept, partition_name: 'gone' }));
+    await server.kill9();
+    await server.restart();
+    client = await server.client();
+
+    assertOk(await createCollection(client, { collection_name: dropped, fields }));
+    await loadCollection(client, dropped);
+    assert.equal(await countRows(client, dropped), 0, 'rows of the dropped collection came back');
+    await loadCollection(client, kept);
+    assert.deepEqual(await queryIds(client, kept, 'id >= 0'), range(0, 20), 'rows of the dropped partition came back');
+  });
 
   test('a second crash right after recovery loses nothing either', async () => {
     let client = await server.client();

@@ -135,6 +135,13 @@ void MilvusGrpcService::RegisterHandlers() {
   Handle("GetLoadState", &Proxy::GetLoadState);
   Handle("GetLoadingProgress", &Proxy::GetLoadingProgress);
   Handle("ManualCompaction", &Proxy::ManualCompaction);
+  Handle("CreateIndex", &Proxy::CreateIndex);
+  Handle("DescribeIndex", &Proxy::DescribeIndex);
+  Handle("DropIndex", &Proxy::DropIndex);
+  Handle("GetIndexState", &Proxy::GetIndexState);
+  Handle("GetIndexBuildProgress", &Proxy::GetIndexBuildProgress);
+  Handle("Search", &Proxy::Search);
+  Handle("HybridSearch", &Proxy::HybridSearch);
   Handle("GetCompactionState", &Proxy::GetCompactionState);
 }
 

@@ -148,6 +148,7 @@ Status Proxy::DropCollection(const CallContext& ctx, const mpb::DropCollectionRe
   // The catalog no longer has it; now its data goes: readers release it, and the drop
   // record in its channels lets the DataNode delete its segments.
   deps_.query_coord->DropCollection(coll->collectionid());
+  deps_.index_coord->DropCollection(coll->collectionid());
   std::vector<std::string> vchannels(coll->virtual_channel_names().begin(), coll->virtual_channel_names().end());
   return deps_.streaming_node->DropCollection(coll->collectionid(), vchannels);
 }

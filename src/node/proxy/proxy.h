@@ -17,6 +17,7 @@
 #include "coord/querycoord/query_coord.h"
 #include "coord/rootcoord/root_coord.h"
 #include "milvus.pb.h"
+#include "coord/indexcoord/index_coord.h"
 #include "node/datanode/compactor.h"
 #include "node/querynode/query_node.h"
 #include "node/streamingnode/streaming_node.h"
@@ -31,6 +32,8 @@ struct CallContext {
   std::string db_name;  // from the `dbname` metadata; empty means `default`
 };
 
+struct AnnRequest;  // one parsed ANN request (proxy_search.cc)
+
 // The roles a proxy talks to (in-process in standalone; clients of remote roles later).
 struct ProxyDependencies {
   rootcoord::RootCoord* root_coord = nullptr;
@@ -39,6 +42,7 @@ struct ProxyDependencies {
   querynode::QueryNode* query_node = nullptr;
   streaming::StreamingNode* streaming_node = nullptr;
   datanode::Compactor* compactor = nullptr;
+  indexcoord::IndexCoord* index_coord = nullptr;
 };
 
 class Proxy {
@@ -93,6 +97,15 @@ class Proxy {
   Status GetCompactionState(const CallContext& ctx, const mpb::GetCompactionStateRequest& req,
                             mpb::GetCompactionStateResponse* resp);
 
+  Status CreateIndex(const CallContext& ctx, const mpb::CreateIndexRequest& req, cpb::Status* resp);
+  Status DescribeIndex(const CallContext& ctx, const mpb::DescribeIndexRequest& req, mpb::DescribeIndexResponse* resp);
+  Status DropIndex(const CallContext& ctx, const mpb::DropIndexRequest& req, cpb::Status* resp);
+  Status GetIndexState(const CallContext& ctx, const mpb::GetIndexStateRequest& req, mpb::GetIndexStateResponse* resp);
+  Status GetIndexBuildProgress(const CallContext& ctx, const mpb::GetIndexBuildProgressRequest& req,
+                               mpb::GetIndexBuildProgressResponse* resp);
+  Status Search(const CallContext& ctx, const mpb::SearchRequest& req, mpb::SearchResults* resp);
+  Status HybridSearch(const CallContext& ctx, const mpb::HybridSearchRequest& req, mpb::SearchResults* resp);
+
   Status LoadCollection(const CallContext& ctx, const mpb::LoadCollectionRequest& req, cpb::Status* resp);
   Status ReleaseCollection(const CallContext& ctx, const mpb::ReleaseCollectionRequest& req, cpb::Status* resp);
   Status LoadPartitions(const CallContext& ctx, const mpb::LoadPartitionsRequest& req, cpb::Status* resp);
@@ -127,6 +140,16 @@ class Proxy {
                                                     const google::protobuf::Map<std::string, milvus::proto::schema::TemplateValue>& params,
                                                     const std::vector<int64_t>& partitions);
   void NoteWrite(int64_t collection_id, uint64_t ts);
+  // The indexes a request names: by index name, else by field name, else all of them.
+  StatusOr<std::vector<indexcoord::IndexRecord>> FindIndexes(const mpb::DescribeCollectionResponse& coll,
+                                                             const std::string& field_name,
+                                                             const std::string& index_name);
+  // Loading needs an index on every vector field, as in Milvus.
+  Status CheckIndexedForLoad(const mpb::DescribeCollectionResponse& coll);
+  // One ANN request (a Search, or one request of a HybridSearch) against a loaded collection.
+  StatusOr<querynode::SearchHits> RunAnn(const mpb::DescribeCollectionResponse& coll, const AnnRequest& ann,
+                                         const std::vector<int64_t>& partitions, const ReadTimes& times,
+                                         const std::vector<int64_t>& output_field_ids);
 
   ProxyDependencies deps_;
   rootcoord::RootCoord* root_coord_;

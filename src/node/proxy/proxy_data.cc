@@ -9,6 +9,7 @@
 #include "coord/rootcoord/timestamp_oracle.h"
 #include "expr/filter.h"
 #include "node/proxy/proxy.h"
+#include "node/proxy/output_plan.h"
 #include "node/proxy/row_batch.h"
 #include "node/proxy/schema_validation.h"
 #include "segment/field_data.h"
@@ -38,72 +39,6 @@ std::optional<int64_t> QueryParam(const google::protobuf::RepeatedPtrField<cpb::
     }
   }
   return std::nullopt;
-}
-
-const spb::FieldSchema* FieldByName(const spb::CollectionSchema& schema, const std::string& name) {
-  for (const auto& field : schema.fields()) {
-    if (field.name() == name) return &field;
-  }
-  return nullptr;
-}
-
-const spb::FieldSchema* DynamicField(const spb::CollectionSchema& schema) {
-  for (const auto& field : schema.fields()) {
-    if (field.is_dynamic()) return &field;
-  }
-  return nullptr;
-}
-
-// What a query returns: schema fields by id, and the dynamic keys asked for by name.
-struct OutputPlan {
-  std::vector<int64_t> field_ids;
-  std::vector<std::string> dynamic_keys;  // empty with all_dynamic: the whole $meta
-  bool all_dynamic = false;
-};
-
-StatusOr<OutputPlan> PlanOutput(const spb::CollectionSchema& schema,
-                                const google::protobuf::RepeatedPtrField<std::string>& names) {
-  OutputPlan plan;
-  std::set<int64_t> chosen;
-  auto add = [&](const spb::FieldSchema& field) {
-    if (chosen.insert(field.fieldid()).second) plan.field_ids.push_back(field.fieldid());
-  };
-  for (const auto& field : schema.fields()) {
-    if (field.is_primary_key()) add(field);
-  }
-  const spb::FieldSchema* dynamic = DynamicField(schema);
-  for (const auto& name : names) {
-    if (name == "*") {
-      for (const auto& field : schema.fields()) add(field);
-      plan.all_dynamic = dynamic != nullptr;
-      continue;
-    }
-    if (const auto* field = FieldByName(schema, name)) {
-      add(*field);
-      if (field->is_dynamic()) plan.all_dynamic = true;
-    } else if (dynamic) {
-      add(*dynamic);
-      plan.dynamic_keys.push_back(name);
-    } else {
-      return InvalidParameter("field " + name + " not exist");
-    }
-  }
-  if (plan.all_dynamic) plan.dynamic_keys.clear();
-  return plan;
-}
-
-// Keeps only the requested keys of each $meta value.
-void ProjectDynamic(const std::vector<std::string>& keys, spb::FieldData* column) {
-  auto* values = column->mutable_scalars()->mutable_json_data()->mutable_data();
-  for (auto& value : *values) {
-    auto parsed = nlohmann::json::parse(value, nullptr, false);
-    if (!parsed.is_object()) continue;
-    nlohmann::json kept = nlohmann::json::object();
-    for (const auto& key : keys) {
-      if (parsed.contains(key)) kept[key] = parsed[key];
-    }
-    value = kept.dump();
-  }
 }
 
 cpb::ConsistencyLevel EffectiveLevel(const mpb::DescribeCollectionResponse& coll, cpb::ConsistencyLevel requested,
@@ -311,12 +246,20 @@ Status Proxy::Flush(const CallContext& ctx, const mpb::FlushRequest& req, mpb::F
     if (!flush_ts.ok()) return flush_ts.status();
     auto segments = deps_.data_coord->ListSegments(coll->collectionid());
     if (!segments.ok()) return segments.status();
-    auto& sealed_ids = (*resp->mutable_coll_segids())[name];
-    for (int64_t id : *sealed) sealed_ids.add_data(id);
+    // Every segment not yet in object storage: the ones just sealed and the ones sealed
+    // earlier (by size) that the DataNode has not written yet. GetFlushState waits for them.
+    std::set<int64_t> pending(sealed->begin(), sealed->end());
     auto& flushed_ids = (*resp->mutable_flush_coll_segids())[name];
     for (const auto& record : *segments) {
-      if (record.state() == quiver::data::FLUSHED && !record.level_zero()) flushed_ids.add_data(record.id());
+      if (record.level_zero()) continue;
+      if (record.state() == quiver::data::FLUSHED) {
+        flushed_ids.add_data(record.id());
+      } else {
+        pending.insert(record.id());
+      }
     }
+    auto& sealed_ids = (*resp->mutable_coll_segids())[name];
+    for (int64_t id : pending) sealed_ids.add_data(id);
     (*resp->mutable_coll_seal_times())[name] = rootcoord::PhysicalMs(*flush_ts) / 1000;
     (*resp->mutable_coll_flush_ts())[name] = *flush_ts;
   }
@@ -389,6 +332,7 @@ Status Proxy::GetCompactionState(const CallContext&, const mpb::GetCompactionSta
 Status Proxy::LoadCollection(const CallContext& ctx, const mpb::LoadCollectionRequest& req, cpb::Status*) {
   auto coll = Describe(ctx, req.db_name(), req.collection_name());
   if (!coll.ok()) return coll.status();
+  QUIVER_RETURN_IF_ERROR(CheckIndexedForLoad(*coll));
   return deps_.query_coord->Load(coll->collectionid(), {}, req.replica_number());
 }
 
@@ -402,6 +346,7 @@ Status Proxy::LoadPartitions(const CallContext& ctx, const mpb::LoadPartitionsRe
   auto coll = Describe(ctx, req.db_name(), req.collection_name());
   if (!coll.ok()) return coll.status();
   if (req.partition_names().empty()) return InvalidParameter("partition names should not be empty");
+  QUIVER_RETURN_IF_ERROR(CheckIndexedForLoad(*coll));
   auto ids = PartitionIds(*coll, req.partition_names());
   if (!ids.ok()) return ids.status();
   return deps_.query_coord->Load(coll->collectionid(), *ids, req.replica_number());
@@ -553,24 +498,8 @@ Status Proxy::Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::Q
   if (!plan.ok()) return plan.status();
   auto result = deps_.query_node->Query(read, plan->field_ids, offset, limit.value_or(-1));
   if (!result.ok()) return result.status();
-  for (size_t i = 0; i < plan->field_ids.size(); ++i) {
-    auto& column = result->columns[i];
-    const spb::FieldSchema* field = nullptr;
-    for (const auto& f : schema.fields()) {
-      if (f.fieldid() == plan->field_ids[i]) field = &f;
-    }
-    spb::FieldData out = segment::EmptyColumn(*field);
-    if (segment::RowCount(column) > 0 || !column.valid_data().empty()) out = std::move(column);
-    out.set_field_id(field->fieldid());
-    out.set_field_name(field->name());
-    out.set_type(field->data_type());
-    out.set_is_dynamic(field->is_dynamic());
-    if (field->is_dynamic() && !plan->dynamic_keys.empty()) ProjectDynamic(plan->dynamic_keys, &out);
-    *resp->add_fields_data() = std::move(out);
-    // SDKs read dynamic keys out of $meta by the names listed here (pymilvus flattens them).
-    if (!field->is_dynamic() || plan->all_dynamic) resp->add_output_fields(field->name());
-  }
-  for (const auto& key : plan->dynamic_keys) resp->add_output_fields(key);
+  WriteOutputColumns(schema, *plan, std::move(result->columns), resp->mutable_fields_data(),
+                     resp->mutable_output_fields());
   return Status::OK();
 }
 

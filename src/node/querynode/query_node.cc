@@ -1,10 +1,12 @@
 #include "node/querynode/query_node.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "segment/field_data.h"
+#include "segment/vector_view.h"
 #include "segment/segment_io.h"
 
 namespace quiver::querynode {
@@ -26,8 +28,9 @@ std::string PhysicalChannelOf(const std::string& vchannel) {
 // channel has been consumed.
 class QueryNode::LoadedCollection {
  public:
-  LoadedCollection(const LoadSpec& spec, wal::Wal* wal, segment::SegmentStorage* storage)
-      : spec_(spec), wal_(wal), storage_(storage) {
+  LoadedCollection(const LoadSpec& spec, wal::Wal* wal, segment::SegmentStorage* storage,
+                   const IndexSource* index_source)
+      : spec_(spec), wal_(wal), storage_(storage), index_source_(index_source) {
     for (const auto& vchannel : spec.vchannels) {
       vchannels_.insert(vchannel);
       pchannels_[PhysicalChannelOf(vchannel)];
@@ -129,6 +132,22 @@ class QueryNode::LoadedCollection {
     return Status::OK();
   }
 
+  void AttachIndex(int64_t segment_id, const segment::IndexFiles& files) {
+    std::shared_ptr<Segment> target;
+    {
+      std::shared_lock lock(mu_);
+      auto it = segments_.find(segment_id);
+      if (it == segments_.end() || !stored_.count(segment_id)) return;  // not (yet) a stored segment here
+      target = it->second;
+    }
+    auto index = storage_->LoadIndex(files);
+    if (!index.ok()) {
+      spdlog::error("cannot load index of segment {}: {}", segment_id, index.status().ToString());
+      return;
+    }
+    target->AttachIndex(files.field_id, *index);
+  }
+
   std::optional<wal::Position> Consumed(const std::string& pchannel) {
     std::lock_guard lock(progress_mu_);
     auto it = pchannels_.find(pchannel);
@@ -161,6 +180,13 @@ class QueryNode::LoadedCollection {
     }
     auto loaded = storage_->LoadSegment(record, spec_.schema);
     if (!loaded.ok()) return loaded.status();
+    if (*index_source_) {
+      for (const auto& files : (*index_source_)(spec_.collection_id, record.id())) {
+        auto index = storage_->LoadIndex(files);
+        if (!index.ok()) return index.status();
+        (*loaded)->AttachIndex(files.field_id, *index);
+      }
+    }
     std::unique_lock lock(mu_);
     if (replaced_.count(record.id())) return Status::OK();
     // Deletes seen so far may postdate the stored rows: replay them onto the new copy.
@@ -261,6 +287,7 @@ class QueryNode::LoadedCollection {
   const LoadSpec spec_;
   wal::Wal* wal_;
   segment::SegmentStorage* storage_;
+  const IndexSource* index_source_;
   std::set<std::string> vchannels_;
 
   mutable std::shared_mutex mu_;  // segments_, stored_, recent_deletes_
@@ -279,8 +306,11 @@ class QueryNode::LoadedCollection {
 };
 
 QueryNode::QueryNode(wal::Wal* wal, storage::ObjectStore* store, datacoord::DataCoord* data_coord,
-                     std::string storage_root)
-    : wal_(wal), storage_(store, std::move(storage_root)), data_coord_(data_coord) {}
+                     std::string storage_root, IndexSource index_source)
+    : wal_(wal),
+      storage_(store, std::move(storage_root)),
+      index_source_(std::move(index_source)),
+      data_coord_(data_coord) {}
 
 QueryNode::~QueryNode() {
   watch_.reset();
@@ -298,7 +328,7 @@ Status QueryNode::Start() {
 Status QueryNode::LoadCollection(const LoadSpec& spec) {
   std::lock_guard load_lock(load_mu_);  // one load at a time keeps loads simple and bounded
   if (IsLoaded(spec.collection_id)) return Status::OK();
-  auto collection = std::make_shared<LoadedCollection>(spec, wal_, &storage_);
+  auto collection = std::make_shared<LoadedCollection>(spec, wal_, &storage_, &index_source_);
   {
     std::lock_guard lock(mu_);
     loading_[spec.collection_id] = collection;  // receives flush events while it loads
@@ -321,6 +351,9 @@ void QueryNode::ReleaseCollection(int64_t collection_id) {
     collections_.erase(it);
   }
   released->Stop();
+  released.reset();
+  // A released collection leaves large freed blocks behind; hand them back to the system.
+  malloc_trim(0);
 }
 
 bool QueryNode::IsLoaded(int64_t collection_id) const {
@@ -398,6 +431,18 @@ StatusOr<QueryResult> QueryNode::Query(const ReadSpec& read, const std::vector<i
   return result;
 }
 
+void QueryNode::OnIndexBuilt(int64_t collection_id, int64_t segment_id, const segment::IndexFiles& files) {
+  std::shared_ptr<LoadedCollection> collection;
+  {
+    std::lock_guard lock(mu_);
+    auto it = collections_.find(collection_id);
+    if (it != collections_.end()) collection = it->second;
+    auto loading = loading_.find(collection_id);
+    if (!collection && loading != loading_.end()) collection = loading->second;
+  }
+  if (collection) collection->AttachIndex(segment_id, files);
+}
+
 std::optional<wal::Position> QueryNode::ConsumedFloor(const std::string& pchannel) const {
   std::vector<std::shared_ptr<LoadedCollection>> collections;
   {
@@ -421,6 +466,120 @@ StatusOr<int64_t> QueryNode::Count(const ReadSpec& read) {
   int64_t count = 0;
   for (const auto& seg : collection->Segments(read.partition_ids)) count += seg->Read().CountVisible(read.filter, read.mvcc_ts);
   return count;
+}
+
+}  // namespace quiver::querynode
+
+namespace quiver::querynode {
+namespace {
+
+struct Candidate {
+  float score;
+  size_t reader;  // index into the search's readers
+  int64_t row;
+};
+
+// Rows of `reader` a search may return: visible at the read's timestamp and passing the filter.
+std::vector<uint8_t> AllowedRows(const Segment::Reader& reader, const ReadSpec& read, int64_t* count) {
+  std::vector<uint8_t> allowed(static_cast<size_t>(reader.num_rows()), 0);
+  *count = 0;
+  for (int64_t row : reader.MatchingRows(read.filter, read.mvcc_ts)) {
+    allowed[static_cast<size_t>(row)] = 1;
+    ++*count;
+  }
+  return allowed;
+}
+
+bool Better(index::MetricType metric, float a, float b) { return index::LargerIsBetter(metric) ? a > b : a < b; }
+
+}  // namespace
+
+StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& search,
+                                       const std::vector<int64_t>& output_field_ids) {
+  auto collection = Find(read.collection_id);
+  if (!collection) return Status(Code::kCollectionNotLoaded, "collection not loaded[collection=" +
+                                                                 std::to_string(read.collection_id) + "]");
+  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  const int64_t nq = search.queries->rows;
+  // Grouping needs more candidates than hits: several may share a group.
+  const int64_t per_segment_k = search.group_by_field_id ? search.k * search.group_size * 4 : search.k;
+  std::vector<std::unique_ptr<Segment::Reader>> readers;
+  std::vector<std::vector<Candidate>> candidates(static_cast<size_t>(nq));
+  for (const auto& seg : collection->Segments(read.partition_ids)) {
+    auto reader = std::make_unique<Segment::Reader>(seg->Read());
+    if (reader->num_rows() == 0) continue;
+    int64_t allowed_count = 0;
+    std::vector<uint8_t> allowed = AllowedRows(*reader, read, &allowed_count);
+    if (allowed_count == 0) continue;
+    index::RowFilter filter{allowed.data(), allowed_count};
+    auto index = seg->sealed() ? seg->IndexOf(search.field_id) : nullptr;
+    StatusOr<index::SearchResult> result = Status::OK();
+    if (index && index->rows() == reader->num_rows()) {
+      auto params = index::ParseSearchParams(&index->spec(), search.metric, search.params_json, search.k);
+      if (!params.ok()) return params.status();
+      result = index->Search(*search.queries, per_segment_k, *params, filter);
+    } else {
+      auto params = index::ParseSearchParams(nullptr, search.metric, search.params_json, search.k);
+      if (!params.ok()) return params.status();
+      const auto* column = reader->Column(search.field_id);
+      if (!column) return Internal("segment lacks vector field " + std::to_string(search.field_id));
+      auto view = segment::ViewVectors(*column, search.dim, reader->num_rows());
+      if (!view.ok()) return view.status();
+      result = index::BruteForceSearch(view->data, search.metric, *search.queries, per_segment_k, *params, filter);
+    }
+    if (!result.ok()) return result.status();
+    readers.push_back(std::move(reader));
+    for (int64_t q = 0; q < nq; ++q) {
+      for (int64_t i = 0; i < result->k; ++i) {
+        int64_t row = result->rows[static_cast<size_t>(q * result->k + i)];
+        if (row < 0) continue;
+        candidates[static_cast<size_t>(q)].push_back(
+            {result->scores[static_cast<size_t>(q * result->k + i)], readers.size() - 1, row});
+      }
+    }
+  }
+
+  SearchHits hits;
+  hits.columns.resize(output_field_ids.size());
+  for (int64_t q = 0; q < nq; ++q) {
+    auto& list = candidates[static_cast<size_t>(q)];
+    std::stable_sort(list.begin(), list.end(),
+                     [&](const Candidate& a, const Candidate& b) { return Better(search.metric, a.score, b.score); });
+    std::vector<Candidate> chosen;
+    if (search.group_by_field_id) {
+      // Best hits per group value, at most group_size each, for the k best groups.
+      std::map<std::string, int64_t> per_group;
+      for (const auto& c : list) {
+        const auto* column = readers[c.reader]->Column(*search.group_by_field_id);
+        spb::FieldData one;
+        const int64_t row[] = {c.row};
+        segment::GatherRows(*column, row, &one);
+        std::string group = one.SerializeAsString();
+        auto it = per_group.find(group);
+        if (it == per_group.end()) {
+          if (static_cast<int64_t>(per_group.size()) >= search.k) continue;
+          it = per_group.emplace(group, 0).first;
+        }
+        if (it->second >= search.group_size) continue;
+        ++it->second;
+        chosen.push_back(c);
+        segment::GatherRows(*column, row, &hits.group_values);
+      }
+    } else {
+      chosen.assign(list.begin(), list.begin() + std::min<int64_t>(search.k, static_cast<int64_t>(list.size())));
+    }
+    hits.topks.push_back(static_cast<int64_t>(chosen.size()));
+    for (const auto& c : chosen) {
+      hits.scores.push_back(c.score);
+      const int64_t row[] = {c.row};
+      for (size_t f = 0; f < output_field_ids.size(); ++f) {
+        const auto* column = readers[c.reader]->Column(output_field_ids[f]);
+        if (!column) return Internal("segment lacks field " + std::to_string(output_field_ids[f]));
+        segment::GatherRows(*column, row, &hits.columns[f]);
+      }
+    }
+  }
+  return hits;
 }
 
 }  // namespace quiver::querynode

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include "common/status.h"
 #include "coord/datacoord/data_coord.h"
 #include "expr/filter.h"
+#include "index/vector_index.h"
 #include "quiver/data.pb.h"
 #include "schema.pb.h"
 #include "segment/segment.h"
@@ -50,6 +52,26 @@ struct ReadSpec {
   std::chrono::milliseconds timeout{10000};
 };
 
+// One vector search over a collection's segments.
+struct SearchSpec {
+  int64_t field_id = 0;
+  int64_t dim = 0;
+  index::MetricType metric = index::MetricType::kL2;
+  const index::QueryVectors* queries = nullptr;
+  int64_t k = 10;                  // hits per query (limit + offset)
+  std::string params_json = "{}";  // nprobe, ef, radius, range_filter
+  std::optional<int64_t> group_by_field_id;
+  int64_t group_size = 1;
+};
+
+// Hits of every query, best first, query after query.
+struct SearchHits {
+  std::vector<int64_t> topks;           // hits per query
+  std::vector<float> scores;
+  std::vector<spb::FieldData> columns;  // requested fields of each hit (pk first)
+  spb::FieldData group_values;          // with group_by_field_id
+};
+
 // Rows that matched a read, in primary-key order.
 struct QueryResult {
   std::vector<spb::FieldData> columns;  // in the order of the requested field ids
@@ -58,7 +80,11 @@ struct QueryResult {
 
 class QueryNode {
  public:
-  QueryNode(wal::Wal* wal, storage::ObjectStore* store, datacoord::DataCoord* data_coord, std::string storage_root);
+  // Where the finished index builds of a segment are (IndexCoord in standalone).
+  using IndexSource = std::function<std::vector<segment::IndexFiles>(int64_t collection_id, int64_t segment_id)>;
+
+  QueryNode(wal::Wal* wal, storage::ObjectStore* store, datacoord::DataCoord* data_coord, std::string storage_root,
+            IndexSource index_source);
   ~QueryNode();
 
   // Starts following DataCoord's segment changes (for handoff).
@@ -74,6 +100,12 @@ class QueryNode {
   StatusOr<QueryResult> Query(const ReadSpec& read, const std::vector<int64_t>& output_field_ids, int64_t offset,
                               int64_t limit);
   StatusOr<int64_t> Count(const ReadSpec& read);
+  // `output_field_ids` must start with the primary key.
+  StatusOr<SearchHits> Search(const ReadSpec& read, const SearchSpec& search,
+                              const std::vector<int64_t>& output_field_ids);
+
+  // A build finished: a loaded segment starts using it.
+  void OnIndexBuilt(int64_t collection_id, int64_t segment_id, const segment::IndexFiles& files);
 
   // The lowest position of `pchannel` a loaded collection still has to read past (the
   // WAL must keep everything above it); nullopt when no loaded collection reads it.
@@ -87,6 +119,7 @@ class QueryNode {
 
   wal::Wal* wal_;
   segment::SegmentStorage storage_;
+  IndexSource index_source_;
   datacoord::DataCoord* data_coord_;
   std::mutex load_mu_;
   mutable std::mutex mu_;

@@ -145,6 +145,7 @@ StatusOr<uint64_t> StreamingNode::WriteRows(const std::string& vchannel, std::op
   Channel& channel = ChannelFor(pchannel);
   const int64_t collection_id = rows.collectionid(), partition_id = rows.partitionid();
   const int64_t num_rows = static_cast<int64_t>(rows.num_rows());
+  const int64_t num_bytes = static_cast<int64_t>(rows.ByteSizeLong());
   std::vector<wal::AppendResult> pending;
   uint64_t ts = 0;
   {
@@ -169,11 +170,12 @@ StatusOr<uint64_t> StreamingNode::WriteRows(const std::string& vchannel, std::op
     if (!appended.ok()) return appended.status();
     pending.push_back(*appended);
     (*segment)->rows += num_rows;
+    (*segment)->bytes += num_bytes;
     {
       std::lock_guard rows_lock(rows_mu_);
       rows_written_[collection_id][(*segment)->id] += num_rows;
     }
-    if ((*segment)->rows >= options_.max_segment_rows) {
+    if ((*segment)->rows >= options_.max_segment_rows || (*segment)->bytes >= options_.max_segment_bytes) {
       std::vector<int64_t> sealed;
       QUIVER_RETURN_IF_ERROR(SealLocked(channel, pchannel, vchannel, collection_id, partition_id, &pending, &sealed));
     }

@@ -31,7 +31,9 @@ namespace quiver::streaming {
 namespace msgpb = milvus::proto::msg;
 
 struct StreamingNodeOptions {
-  int64_t max_segment_rows = 1'000'000;  // seal a growing segment at this many rows
+  // A growing segment is sealed at whichever comes first (Milvus seals at 1 GiB).
+  int64_t max_segment_rows = 10'000'000;
+  int64_t max_segment_bytes = int64_t{1} << 30;
   std::chrono::milliseconds idle_tick_interval{500};  // tick channels without writes this long
   // Physical channels ticked even before their first write, so reads on them can tell
   // how current they are.
@@ -77,6 +79,7 @@ class StreamingNode {
   struct GrowingSegment {
     int64_t id = 0;
     int64_t rows = 0;
+    int64_t bytes = 0;
   };
   struct Channel {
     std::mutex mu;

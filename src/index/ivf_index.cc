@@ -1,0 +1,261 @@
+// IVF_FLAT, IVF_SQ8 and IVF_PQ on FAISS inverted-file indexes.
+//
+// Segments smaller than the index asks for are handled, not refused: nlist is capped at the
+// row count (k-means needs a point per centroid), and IVF_PQ on fewer rows than its 2^nbits
+// codewords per sub-quantizer keeps the rows uncompressed (an IVF_FLAT underneath), which
+// only makes its answers exact within the probed lists.
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "index/dense_indexes.h"
+#include "index/index_blob.h"
+
+namespace quiver::index::dense {
+namespace {
+
+// FAISS's own cap on k-means input: more points per centroid barely moves the centroids.
+constexpr int64_t kTrainingRowsPerCentroid = 256;
+
+// A filtered search probes enough lists to expect this many times k allowed rows.
+constexpr double kFilteredProbeMargin = 4.0;
+
+struct AllowedRows : faiss::IDSelector {
+  explicit AllowedRows(const uint8_t* allowed) : allowed(allowed) {}
+  bool is_member(idx_t id) const override { return allowed[id] != 0; }
+  const uint8_t* allowed;
+};
+
+struct StringWriter : faiss::IOWriter {
+  size_t operator()(const void* ptr, size_t size, size_t items) override {
+    data.append(static_cast<const char*>(ptr), size * items);
+    return items;
+  }
+  std::string data;
+};
+
+struct StringViewReader : faiss::IOReader {
+  explicit StringViewReader(std::string_view data) : data(data) {}
+  size_t operator()(void* ptr, size_t size, size_t items) override {
+    if (size == 0) return 0;
+    const size_t available = std::min(items, (data.size() - position) / size);
+    std::memcpy(ptr, data.data() + position, available * size);
+    position += available * size;
+    return available;
+  }
+  std::string_view data;
+  size_t position = 0;
+};
+
+// Every `rows / count`-th row: spread over the whole segment, deterministic, no shuffle.
+std::vector<float> TrainingSample(const float* vectors, int64_t rows, int64_t dim, int64_t count) {
+  std::vector<float> sample(static_cast<size_t>(count * dim));
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t row = i * rows / count;
+    std::memcpy(sample.data() + i * dim, vectors + row * dim, dim * sizeof(float));
+  }
+  return sample;
+}
+
+class IvfIndex final : public VectorIndex {
+ public:
+  explicit IvfIndex(const IndexSpec& spec) : spec_(spec) {}
+
+  const IndexSpec& spec() const override { return spec_; }
+  int64_t rows() const override { return rows_; }
+
+  size_t MemoryBytes() const override {
+    if (!index_) return 0;
+    size_t bytes = static_cast<size_t>(index_->ntotal) * (index_->code_size + sizeof(faiss::Index::idx_t)) +
+                   static_cast<size_t>(index_->nlist * spec_.dim) * sizeof(float);
+    if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(index_.get())) {
+      bytes += (pq->pq.centroids.size() + pq->precomputed_table.size()) * sizeof(float);
+    }
+    return bytes;
+  }
+
+  Status Build(const VectorData& data) override {
+    QUIVER_RETURN_IF_ERROR(CheckDenseVectors(data, spec_.dim, "IVF index data"));
+    int64_t pq_m = 0;
+    if (spec_.type == IndexType::kIvfPq) {
+      pq_m = BuildParam(spec_, "m", 0);
+      if (pq_m <= 0 || spec_.dim % pq_m != 0) {
+        return InvalidParameter("IVF_PQ needs m dividing the dimension " + std::to_string(spec_.dim) + ", got m=" +
+                                std::to_string(pq_m));
+      }
+    }
+    index_.reset();
+    rows_ = data.rows;
+    if (data.rows == 0) return Status::OK();
+    std::vector<float> normalized;
+    const float* vectors = data.floats;
+    if (spec_.metric == MetricType::kCosine) {
+      normalized = NormalizedCopy(data.floats, data.rows, data.dim);
+      vectors = normalized.data();
+    }
+    try {
+      const int64_t nlist = std::clamp<int64_t>(BuildParam(spec_, "nlist", kDefaultNlist), 1, data.rows);
+      const int64_t nbits = BuildParam(spec_, "nbits", kDefaultPqBits);
+      const bool product_quantized = spec_.type == IndexType::kIvfPq && data.rows >= (int64_t{1} << nbits);
+      std::unique_ptr<faiss::IndexIVF> index = NewUntrained(nlist, product_quantized ? pq_m : 0, nbits);
+      const int64_t centroids = product_quantized ? std::max(nlist, int64_t{1} << nbits) : nlist;
+      const int64_t training_rows = std::min(data.rows, kTrainingRowsPerCentroid * centroids);
+      const std::vector<float> sample = TrainingSample(vectors, data.rows, data.dim, training_rows);
+      // One thread: FAISS's k-means runs many short OpenMP regions whose barriers spin, and on
+      // a shared 2-core machine a second thread gained 10% when idle and lost 4x under load.
+      SingleThreadedFaiss single_thread;
+      index->train(training_rows, sample.data());
+      index->add(data.rows, vectors);
+      index_ = std::move(index);
+    } catch (const std::exception& e) {
+      return Internal(std::string("building the IVF index failed: ") + e.what());
+    }
+    return Status::OK();
+  }
+
+  StatusOr<SearchResult> Search(const QueryVectors& queries, int64_t k, const SearchParams& params,
+                                const RowFilter& filter) const override {
+    QUIVER_RETURN_IF_ERROR(CheckSearch(spec_, queries, k));
+    if (!index_) return EmptyResult(queries.rows, k);
+    std::vector<float> normalized;
+    const float* prepared = PrepareQueries(queries, spec_.metric, &normalized);
+    const std::optional<KeyRange> range = RangeOf(spec_.metric, params);
+    const int64_t nlist = static_cast<int64_t>(index_->nlist);
+    int64_t nprobe = params.nprobe > 0 ? params.nprobe : kDefaultNprobe;
+    if (filter.allowed) nprobe = FilteredNprobe(nprobe, k, filter.allowed_count);
+    nprobe = std::min(nprobe, nlist);
+    const int64_t eligible = filter.allowed ? filter.allowed_count : rows_;
+    AllowedRows allowed(filter.allowed);
+    const faiss::IDSelector* selector = filter.allowed ? &allowed : nullptr;
+
+    try {
+      SingleThreadedFaiss single_thread;
+      SearchResult result = EmptyResult(queries.rows, k);
+      if (range) {
+        for (int64_t q = 0; q < queries.rows; ++q) {
+          const float* query = prepared + q * spec_.dim;
+          auto search = [&](int64_t width) { return SearchBatch(query, 1, width, nprobe, selector)[0]; };
+          WriteQueryResult(RangeSearchByWidening(search, k, rows_, *range), spec_.metric, q, &result);
+        }
+        return result;
+      }
+      std::vector<std::vector<Candidate>> best = SearchBatch(prepared, queries.rows, k, nprobe, selector);
+      for (int64_t q = 0; q < queries.rows; ++q) {
+        // The probed lists held too few (allowed) rows: probing them all finds every one.
+        if (static_cast<int64_t>(best[q].size()) < std::min(k, eligible) && nprobe < nlist) {
+          best[q] = SearchBatch(prepared + q * spec_.dim, 1, k, nlist, selector)[0];
+        }
+        WriteQueryResult(best[q], spec_.metric, q, &result);
+      }
+      return result;
+    } catch (const std::exception& e) {
+      return Internal(std::string("IVF search failed: ") + e.what());
+    }
+  }
+
+  StatusOr<std::string> Serialize() const override {
+    StringWriter writer;
+    try {
+      if (index_) faiss::write_index(index_.get(), &writer);
+    } catch (const std::exception& e) {
+      return Internal(std::string("serializing the IVF index failed: ") + e.what());
+    }
+    return SealIndexBlob({spec_.type, spec_.metric, spec_.dim, rows_}, writer.data);
+  }
+
+  Status Deserialize(std::string_view blob) override {
+    IndexBlobHeader header;
+    StatusOr<std::string_view> payload = OpenIndexBlob(blob, spec_, &header);
+    if (!payload.ok()) return payload.status();
+    std::unique_ptr<faiss::IndexIVF> index;
+    if (header.rows > 0) {
+      try {
+        StringViewReader reader(*payload);
+        std::unique_ptr<faiss::Index> loaded(faiss::read_index(&reader));
+        index.reset(dynamic_cast<faiss::IndexIVF*>(loaded.get()));
+        if (!index) return CorruptIndexBlob("the payload is not a FAISS IVF index");
+        loaded.release();
+      } catch (const std::exception& e) {
+        return CorruptIndexBlob(std::string("FAISS index: ") + e.what());
+      }
+      if (index->ntotal != header.rows || index->d != spec_.dim || index->metric_type != FaissMetric()) {
+        return CorruptIndexBlob("FAISS index does not match the blob header");
+      }
+    }
+    index_ = std::move(index);
+    rows_ = header.rows;
+    return Status::OK();
+  }
+
+ private:
+  faiss::MetricType FaissMetric() const {
+    return spec_.metric == MetricType::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+  }
+
+  // A filter thins every list, so the nearest allowed rows sit in farther lists. When the
+  // allowed rows of all lists are no more than an unfiltered search would scan, scan them all
+  // (exact among the stored codes); otherwise probe enough lists to expect
+  // kFilteredProbeMargin * k allowed rows.
+  int64_t FilteredNprobe(int64_t nprobe, int64_t k, int64_t allowed_count) const {
+    const int64_t nlist = static_cast<int64_t>(index_->nlist);
+    const double allowed_per_list = static_cast<double>(std::max<int64_t>(allowed_count, 1)) / nlist;
+    if (allowed_count <= nprobe * (rows_ / nlist)) return nlist;
+    const double wanted = std::min<double>(nlist, kFilteredProbeMargin * k / allowed_per_list + 1);
+    return std::max(nprobe, static_cast<int64_t>(wanted));
+  }
+
+  // pq_m == 0: no product quantization (IVF_FLAT, IVF_SQ8, or IVF_PQ on too few rows).
+  std::unique_ptr<faiss::IndexIVF> NewUntrained(int64_t nlist, int64_t pq_m, int64_t nbits) const {
+    auto quantizer = std::make_unique<faiss::IndexFlat>(spec_.dim, FaissMetric());
+    std::unique_ptr<faiss::IndexIVF> index;
+    if (spec_.type == IndexType::kIvfSq8) {
+      index = std::make_unique<faiss::IndexIVFScalarQuantizer>(quantizer.get(), spec_.dim, nlist,
+                                                               faiss::ScalarQuantizer::QT_8bit, FaissMetric());
+    } else if (pq_m > 0) {
+      auto pq = std::make_unique<faiss::IndexIVFPQ>(quantizer.get(), spec_.dim, nlist, pq_m, nbits, FaissMetric());
+      pq->pq.cp.min_points_per_centroid = 1;  // few points per codeword is fine; do not print warnings
+      index = std::move(pq);
+    } else {
+      index = std::make_unique<faiss::IndexIVFFlat>(quantizer.get(), spec_.dim, nlist, FaissMetric());
+    }
+    index->own_fields = true;
+    quantizer.release();
+    index->cp.min_points_per_centroid = 1;
+    return index;
+  }
+
+  // Best `k` candidates of each of `n` queries, probing `nprobe` lists.
+  std::vector<std::vector<Candidate>> SearchBatch(const float* queries, int64_t n, int64_t k, int64_t nprobe,
+                                                  const faiss::IDSelector* selector) const {
+    std::vector<float> distances(static_cast<size_t>(n * k));
+    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(n * k));
+    faiss::SearchParametersIVF params;
+    params.nprobe = static_cast<size_t>(nprobe);
+    params.sel = const_cast<faiss::IDSelector*>(selector);
+    index_->search(n, queries, k, distances.data(), labels.data(), &params);
+    std::vector<std::vector<Candidate>> best(static_cast<size_t>(n));
+    for (int64_t q = 0; q < n; ++q) {
+      for (int64_t i = q * k; i < (q + 1) * k && labels[i] >= 0; ++i) {
+        best[q].push_back({KeyOfScore(spec_.metric, distances[i]), labels[i]});
+      }
+    }
+    return best;
+  }
+
+  IndexSpec spec_;
+  int64_t rows_ = 0;
+  std::unique_ptr<faiss::IndexIVF> index_;
+};
+
+}  // namespace
+
+std::unique_ptr<VectorIndex> NewIvfIndex(const IndexSpec& spec) { return std::make_unique<IvfIndex>(spec); }
+
+}  // namespace quiver::index::dense
