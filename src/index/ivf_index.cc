@@ -1,5 +1,9 @@
 // IVF_FLAT, IVF_SQ8 and IVF_PQ on FAISS inverted-file indexes.
 //
+// FAISS trains, assigns, stores and serializes. Searching picks the lists with Quiver's SIMD
+// kernels and, for IVF_FLAT, scans them with those kernels too (Debian's FAISS is a generic
+// build whose distance loops are scalar); IVF_SQ8 and IVF_PQ codes are scanned by FAISS.
+//
 // Segments smaller than the index asks for are handled, not refused: nlist is capped at the
 // row count (k-means needs a point per centroid), and IVF_PQ on fewer rows than its 2^nbits
 // codewords per sub-quantizer keeps the rows uncompressed (an IVF_FLAT underneath), which
@@ -16,6 +20,7 @@
 #include <cstring>
 
 #include "index/dense_indexes.h"
+#include "index/distance.h"
 #include "index/index_blob.h"
 
 namespace quiver::index::dense {
@@ -132,27 +137,24 @@ class IvfIndex final : public VectorIndex {
     if (filter.allowed) nprobe = FilteredNprobe(nprobe, k, filter.allowed_count);
     nprobe = std::min(nprobe, nlist);
     const int64_t eligible = filter.allowed ? filter.allowed_count : rows_;
-    AllowedRows allowed(filter.allowed);
-    const faiss::IDSelector* selector = filter.allowed ? &allowed : nullptr;
 
     try {
       SingleThreadedFaiss single_thread;
       SearchResult result = EmptyResult(queries.rows, k);
-      if (range) {
-        for (int64_t q = 0; q < queries.rows; ++q) {
-          const float* query = prepared + q * spec_.dim;
-          auto search = [&](int64_t width) { return SearchBatch(query, 1, width, nprobe, selector)[0]; };
-          WriteQueryResult(RangeSearchByWidening(search, k, rows_, *range), spec_.metric, q, &result);
-        }
-        return result;
-      }
-      std::vector<std::vector<Candidate>> best = SearchBatch(prepared, queries.rows, k, nprobe, selector);
       for (int64_t q = 0; q < queries.rows; ++q) {
-        // The probed lists held too few (allowed) rows: probing them all finds every one.
-        if (static_cast<int64_t>(best[q].size()) < std::min(k, eligible) && nprobe < nlist) {
-          best[q] = SearchBatch(prepared + q * spec_.dim, 1, k, nlist, selector)[0];
+        const float* query = prepared + q * spec_.dim;
+        std::vector<Candidate> best;
+        if (range) {
+          auto search = [&](int64_t width) { return SearchOne(query, width, nprobe, filter.allowed); };
+          best = RangeSearchByWidening(search, k, rows_, *range);
+        } else {
+          best = SearchOne(query, k, nprobe, filter.allowed);
+          // The probed lists held too few (allowed) rows: probing them all finds every one.
+          if (static_cast<int64_t>(best.size()) < std::min(k, eligible) && nprobe < nlist) {
+            best = SearchOne(query, k, nlist, filter.allowed);
+          }
         }
-        WriteQueryResult(best[q], spec_.metric, q, &result);
+        WriteQueryResult(best, spec_.metric, q, &result);
       }
       return result;
     } catch (const std::exception& e) {
@@ -185,7 +187,8 @@ class IvfIndex final : public VectorIndex {
       } catch (const std::exception& e) {
         return CorruptIndexBlob(std::string("FAISS index: ") + e.what());
       }
-      if (index->ntotal != header.rows || index->d != spec_.dim || index->metric_type != FaissMetric()) {
+      if (index->ntotal != header.rows || index->d != spec_.dim || index->metric_type != FaissMetric() ||
+          !dynamic_cast<const faiss::IndexFlat*>(index->quantizer)) {
         return CorruptIndexBlob("FAISS index does not match the blob header");
       }
     }
@@ -231,22 +234,72 @@ class IvfIndex final : public VectorIndex {
     return index;
   }
 
-  // Best `k` candidates of each of `n` queries, probing `nprobe` lists.
-  std::vector<std::vector<Candidate>> SearchBatch(const float* queries, int64_t n, int64_t k, int64_t nprobe,
-                                                  const faiss::IDSelector* selector) const {
-    std::vector<float> distances(static_cast<size_t>(n * k));
-    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(n * k));
+  // The best `k` allowed rows in the `nprobe` lists nearest to `query` (best first).
+  std::vector<Candidate> SearchOne(const float* query, int64_t k, int64_t nprobe, const uint8_t* allowed) const {
+    const ProbedLists probed = NearestLists(query, nprobe);
+    if (const auto* flat = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get())) {
+      return ScanFlatLists(*flat, query, probed, k, allowed);
+    }
+    std::vector<float> distances(static_cast<size_t>(k));
+    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(k));
+    AllowedRows selector(allowed);
     faiss::SearchParametersIVF params;
-    params.nprobe = static_cast<size_t>(nprobe);
-    params.sel = const_cast<faiss::IDSelector*>(selector);
-    index_->search(n, queries, k, distances.data(), labels.data(), &params);
-    std::vector<std::vector<Candidate>> best(static_cast<size_t>(n));
-    for (int64_t q = 0; q < n; ++q) {
-      for (int64_t i = q * k; i < (q + 1) * k && labels[i] >= 0; ++i) {
-        best[q].push_back({KeyOfScore(spec_.metric, distances[i]), labels[i]});
+    params.nprobe = probed.lists.size();
+    params.sel = allowed ? &selector : nullptr;
+    index_->search_preassigned(1, query, k, probed.lists.data(), probed.distances.data(), distances.data(),
+                               labels.data(), false, &params);
+    std::vector<Candidate> best;
+    for (int64_t i = 0; i < k && labels[i] >= 0; ++i) best.push_back({KeyOfScore(spec_.metric, distances[i]), labels[i]});
+    return best;
+  }
+
+  struct ProbedLists {
+    std::vector<faiss::Index::idx_t> lists;  // nearest first
+    std::vector<float> distances;             // FAISS's convention: L2 distance or inner product
+  };
+
+  // The coarse step with Quiver's kernels: Debian's FAISS is a generic build whose distance
+  // loops are scalar.
+  ProbedLists NearestLists(const float* query, int64_t nprobe) const {
+    const auto& quantizer = static_cast<const faiss::IndexFlat&>(*index_->quantizer);
+    const float* centroids = quantizer.get_xb();
+    const DistanceKernels& kernels = SupportedDistanceKernels()[0];
+    const bool is_l2 = spec_.metric == MetricType::kL2;
+    TopKeys nearest(nprobe);
+    for (int64_t list = 0; list < quantizer.ntotal; ++list) {
+      const float* centroid = centroids + list * spec_.dim;
+      nearest.Push(is_l2 ? kernels.l2sqr(query, centroid, spec_.dim) : -kernels.inner_product(query, centroid, spec_.dim),
+                   list);
+    }
+    ProbedLists probed;
+    for (const Candidate& c : nearest.TakeSorted()) {
+      probed.lists.push_back(c.row);
+      probed.distances.push_back(ScoreOfKey(spec_.metric, c.key));
+    }
+    return probed;
+  }
+
+  // IVF_FLAT's lists hold the raw vectors: scanned with Quiver's kernels, for the same reason.
+  std::vector<Candidate> ScanFlatLists(const faiss::IndexIVFFlat& flat, const float* query, const ProbedLists& probed,
+                                       int64_t k, const uint8_t* allowed) const {
+    const DistanceKernels& kernels = SupportedDistanceKernels()[0];
+    const bool is_l2 = spec_.metric == MetricType::kL2;
+    const faiss::InvertedLists& lists = *flat.invlists;
+    TopKeys best(k);
+    for (const faiss::Index::idx_t list : probed.lists) {
+      const size_t size = lists.list_size(list);
+      faiss::InvertedLists::ScopedCodes codes(&lists, list);
+      faiss::InvertedLists::ScopedIds ids(&lists, list);
+      const float* vectors = reinterpret_cast<const float*>(codes.get());
+      for (size_t i = 0; i < size; ++i) {
+        const int64_t row = ids[i];
+        if (allowed && !allowed[row]) continue;
+        const float* vector = vectors + i * spec_.dim;
+        const float key = is_l2 ? kernels.l2sqr(query, vector, spec_.dim) : -kernels.inner_product(query, vector, spec_.dim);
+        if (key <= best.WorstKey()) best.Push(key, row);
       }
     }
-    return best;
+    return best.TakeSorted();
   }
 
   IndexSpec spec_;

@@ -159,6 +159,7 @@ class DataNode::ChannelConsumer {
 
   Status FlushSegment(const WalMessage& message, wal::Position position) {
     const int64_t segment_id = message.seal().segment_id();
+    if (message.seal().level_zero()) return FlushRequestedDeletes(message, position);
     auto it = buffers_.find(segment_id);
     if (it == buffers_.end()) {
       // Sealed without rows we still hold: either stored already or never given any.
@@ -185,19 +186,38 @@ class DataNode::ChannelConsumer {
     return FlushDeletes(message.vchannel(), position);
   }
 
-  // Writes a shard's buffered deletes as a level-zero segment.
-  Status FlushDeletes(const std::string& vchannel, wal::Position position) {
+  // A Flush asked for the shard's deletes as the level-zero segment it recorded.
+  Status FlushRequestedDeletes(const WalMessage& message, wal::Position position) {
+    auto record = node_->data_coord_->GetSegment(message.collection_id(), message.seal().segment_id());
+    if (!record.ok()) return record.status();
+    if (!record->has_value() || (*record)->state() != quiver::data::GROWING) return Status::OK();  // done before a restart
+    auto it = shards_.find(message.vchannel());
+    if (it == shards_.end() || it->second.deletes.size() == 0) {
+      SegmentRecord empty = **record;
+      empty.set_state(quiver::data::DROPPED);
+      return node_->data_coord_->UpdateSegment(empty);
+    }
+    return FlushDeletes(message.vchannel(), position, **record);
+  }
+
+  // Writes a shard's buffered deletes as a level-zero segment (`record`, or a new one).
+  Status FlushDeletes(const std::string& vchannel, wal::Position position,
+                      std::optional<SegmentRecord> requested = std::nullopt) {
     auto it = shards_.find(vchannel);
     if (it == shards_.end() || it->second.deletes.size() == 0) return Status::OK();
     Shard& shard = it->second;
-    auto id = node_->root_coord_->AllocID(1);
-    if (!id.ok()) return id.status();
     SegmentRecord record;
-    record.set_id(*id);
-    record.set_collection_id(shard.collection_id);
-    record.set_partition_id(-1);  // deletes apply across partitions
-    record.set_vchannel(vchannel);
-    record.set_level_zero(true);
+    if (requested) {
+      record = *requested;
+    } else {
+      auto id = node_->root_coord_->AllocID(1);
+      if (!id.ok()) return id.status();
+      record.set_id(*id);
+      record.set_collection_id(shard.collection_id);
+      record.set_partition_id(-1);  // deletes apply across partitions
+      record.set_vchannel(vchannel);
+      record.set_level_zero(true);
+    }
     record.set_start_position(shard.first_delete);
     record.set_end_position(position);
     QUIVER_RETURN_IF_ERROR(node_->storage_.WriteDeltaLog(shard.deletes, &record));

@@ -251,9 +251,8 @@ Status Proxy::Flush(const CallContext& ctx, const mpb::FlushRequest& req, mpb::F
     std::set<int64_t> pending(sealed->begin(), sealed->end());
     auto& flushed_ids = (*resp->mutable_flush_coll_segids())[name];
     for (const auto& record : *segments) {
-      if (record.level_zero()) continue;
       if (record.state() == quiver::data::FLUSHED) {
-        flushed_ids.add_data(record.id());
+        if (!record.level_zero()) flushed_ids.add_data(record.id());
       } else {
         pending.insert(record.id());
       }

@@ -43,6 +43,7 @@ class QueryNode::LoadedCollection {
   // Sealed segments and level-zero deletes as DataCoord lists them, then consumers from
   // the checkpoints; returns once every channel is consumed to its end at call time.
   Status Load(datacoord::DataCoord* data_coord) {
+    data_coord_ = data_coord;
     std::map<std::string, wal::Position> start;  // per pchannel: the lowest checkpoint
     for (const auto& vchannel : spec_.vchannels) {
       auto checkpoint = data_coord->GetCheckpoint(vchannel);
@@ -249,6 +250,7 @@ class QueryNode::LoadedCollection {
     if (message.has_insert()) {
       const auto& insert = message.insert();
       if (stored_.count(insert.segmentid())) return;  // the stored copy already has these rows
+      if (!StillGrowing(insert.segmentid())) return;
       auto& seg = segments_[insert.segmentid()];
       if (!seg) {
         seg = std::make_shared<Segment>(
@@ -270,6 +272,22 @@ class QueryNode::LoadedCollection {
       auto it = segments_.find(message.seal().segment_id());
       if (it != segments_.end()) it->second->MarkSealed();
     }
+  }
+
+  // Rows replayed from the WAL belong in memory only while their segment is GROWING: a
+  // FLUSHED one is (or will be) loaded from storage, a DROPPED or forgotten one was
+  // compacted away or dropped. Asked once per segment.
+  bool StillGrowing(int64_t segment_id) {
+    auto cached = growing_.find(segment_id);
+    if (cached != growing_.end()) return cached->second;
+    auto record = data_coord_->GetSegment(spec_.collection_id, segment_id);
+    if (!record.ok()) {
+      spdlog::error("cannot look up segment {}: {}", segment_id, record.status().ToString());
+      return true;  // keep the rows: a missing row is worse than a late handoff
+    }
+    bool growing = record->has_value() && (*record)->state() == quiver::data::GROWING;
+    growing_[segment_id] = growing;
+    return growing;
   }
 
   Status WaitConsumed(const std::map<std::string, wal::Position>& end) {
@@ -294,6 +312,8 @@ class QueryNode::LoadedCollection {
   std::map<int64_t, std::shared_ptr<Segment>> segments_;
   std::set<int64_t> stored_;    // segments loaded from object storage
   std::set<int64_t> replaced_;  // segments a compaction replaced: never load them again
+  std::map<int64_t, bool> growing_;  // segment → its WAL rows belong in memory
+  datacoord::DataCoord* data_coord_ = nullptr;
   // Every delete consumed since load, per vchannel, for segments loaded later.
   std::map<std::string, segment::DeleteBatch> recent_deletes_;
 

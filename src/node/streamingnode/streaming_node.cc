@@ -29,7 +29,11 @@ Status StreamingNode::Start() {
     std::string pchannel = PhysicalChannelOf(record.vchannel());
     Channel& channel = ChannelFor(pchannel);
     std::lock_guard lock(channel.mu);
-    channel.growing[{record.vchannel(), record.partition_id()}] = {record.id(), 0};
+    if (record.level_zero()) {
+      QUIVER_RETURN_IF_ERROR(SealDeletesLocked(channel, pchannel, record, &pending));
+      continue;
+    }
+    channel.growing[{record.vchannel(), record.partition_id()}] = {record.id(), 0, 0};
     std::vector<int64_t> sealed;
     QUIVER_RETURN_IF_ERROR(SealLocked(channel, pchannel, record.vchannel(), record.collection_id(),
                                       record.partition_id(), &pending, &sealed));
@@ -203,6 +207,21 @@ StatusOr<uint64_t> StreamingNode::Delete(const std::string& vchannel, msgpb::Del
   return ts;
 }
 
+Status StreamingNode::SealDeletesLocked(Channel& channel, const std::string& pchannel,
+                                        const quiver::data::SegmentRecord& record,
+                                        std::vector<wal::AppendResult>* pending) {
+  WalMessage message;
+  message.set_vchannel(record.vchannel());
+  message.set_collection_id(record.collection_id());
+  message.mutable_seal()->set_segment_id(record.id());
+  message.mutable_seal()->set_level_zero(true);
+  uint64_t ts = 0;
+  auto appended = AppendLocked(channel, pchannel, {std::move(message)}, &ts);
+  if (!appended.ok()) return appended.status();
+  pending->push_back(*appended);
+  return Status::OK();
+}
+
 StatusOr<std::vector<int64_t>> StreamingNode::Flush(int64_t collection_id, const std::vector<std::string>& vchannels) {
   std::vector<wal::AppendResult> pending;
   std::vector<int64_t> sealed;
@@ -210,6 +229,20 @@ StatusOr<std::vector<int64_t>> StreamingNode::Flush(int64_t collection_id, const
     std::string pchannel = PhysicalChannelOf(vchannel);
     Channel& channel = ChannelFor(pchannel);
     std::lock_guard lock(channel.mu);
+    // The shard's deletes are flushed too, into a level-zero segment recorded up front so
+    // a flush can wait for it like for any other segment.
+    auto id = root_coord_->AllocID(1);
+    if (!id.ok()) return id.status();
+    quiver::data::SegmentRecord deletes;
+    deletes.set_id(*id);
+    deletes.set_collection_id(collection_id);
+    deletes.set_partition_id(-1);
+    deletes.set_vchannel(vchannel);
+    deletes.set_level_zero(true);
+    deletes.set_state(quiver::data::GROWING);
+    QUIVER_RETURN_IF_ERROR(data_coord_->AddSegment(deletes));
+    QUIVER_RETURN_IF_ERROR(SealDeletesLocked(channel, pchannel, deletes, &pending));
+    sealed.push_back(*id);
     std::vector<int64_t> partitions;
     for (const auto& [key, segment] : channel.growing) {
       if (key.first == vchannel) partitions.push_back(key.second);

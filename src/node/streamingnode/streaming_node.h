@@ -103,6 +103,8 @@ class StreamingNode {
   Status SealLocked(Channel& channel, const std::string& pchannel, const std::string& vchannel,
                     int64_t collection_id, int64_t partition_id, std::vector<wal::AppendResult>* pending,
                     std::vector<int64_t>* sealed);
+  Status SealDeletesLocked(Channel& channel, const std::string& pchannel, const quiver::data::SegmentRecord& record,
+                           std::vector<wal::AppendResult>* pending);
   static Status WaitDurable(const std::vector<wal::AppendResult>& pending);
   void TickIdleChannels();
   void TruncateConsumed();
