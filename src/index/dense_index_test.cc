@@ -390,6 +390,17 @@ TEST(DenseIndexTest, SerializedIndexAnswersIdentically) {
   }
 }
 
+TEST(DenseIndexTest, BuildRefusesParametersTheLibrariesCannotTake) {
+  const Dataset data = Clustered(300, 24, 29);
+  auto pq = std::move(*CreateVectorIndex(Spec(IndexType::kIvfPq, MetricType::kL2, 24, {{"m", 7}})));
+  EXPECT_EQ(pq->Build(data.view()).code(), Code::kParameterInvalid) << "m must divide the dimension";
+  auto hnsw = std::move(*CreateVectorIndex(Spec(IndexType::kHnsw, MetricType::kL2, 24, {{"M", 1}})));
+  EXPECT_EQ(hnsw->Build(data.view()).code(), Code::kParameterInvalid);
+  auto flat = std::move(*CreateVectorIndex(Spec(IndexType::kFlat, MetricType::kL2, 32)));
+  EXPECT_EQ(flat->Build(data.view()).code(), Code::kParameterInvalid) << "dimension mismatch";
+  EXPECT_FALSE(CreateVectorIndex(Spec(IndexType::kHnsw, MetricType::kHamming, 24)).ok());
+}
+
 // --- range search ---
 
 TEST(DenseIndexTest, RangeSearchKeepsMilvusBounds) {

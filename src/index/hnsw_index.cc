@@ -35,6 +35,14 @@ class HnswIndex final : public VectorIndex {
 
   Status Build(const VectorData& data) override {
     QUIVER_RETURN_IF_ERROR(CheckDenseVectors(data, spec_.dim, "HNSW index data"));
+    HnswGraphOptions options = GraphOptions();
+    options.capacity = data.rows;
+    options.m = BuildParam(spec_, "M", kDefaultHnswM);
+    options.ef_construction = BuildParam(spec_, "efConstruction", kDefaultHnswEfConstruction);
+    // hnswlib divides by log(M) and caps M silently; Milvus's range is [2, 2048].
+    if (options.m < 2 || options.m > 2048 || options.ef_construction < 1) {
+      return InvalidParameter("HNSW needs M in [2, 2048] and efConstruction >= 1");
+    }
     std::vector<float> normalized;
     const float* vectors = data.floats;
     if (spec_.metric == MetricType::kCosine) {
@@ -42,10 +50,6 @@ class HnswIndex final : public VectorIndex {
       vectors = normalized.data();
     }
     try {
-      HnswGraphOptions options = GraphOptions();
-      options.capacity = data.rows;
-      options.m = BuildParam(spec_, "M", kDefaultHnswM);
-      options.ef_construction = BuildParam(spec_, "efConstruction", kDefaultHnswEfConstruction);
       auto graph = NewHnswGraph(options);
       AddRows(graph.get(), vectors, data.rows, data.dim);
       graph->FinishBuild();

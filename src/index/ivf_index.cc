@@ -96,6 +96,10 @@ class IvfIndex final : public VectorIndex {
                                 std::to_string(pq_m));
       }
     }
+    const int64_t nbits = BuildParam(spec_, "nbits", kDefaultPqBits);
+    if (spec_.type == IndexType::kIvfPq && (nbits < 1 || nbits > 16)) {
+      return InvalidParameter("IVF_PQ needs nbits in [1, 16], got " + std::to_string(nbits));
+    }
     index_.reset();
     rows_ = data.rows;
     if (data.rows == 0) return Status::OK();
@@ -107,7 +111,6 @@ class IvfIndex final : public VectorIndex {
     }
     try {
       const int64_t nlist = std::clamp<int64_t>(BuildParam(spec_, "nlist", kDefaultNlist), 1, data.rows);
-      const int64_t nbits = BuildParam(spec_, "nbits", kDefaultPqBits);
       const bool product_quantized = spec_.type == IndexType::kIvfPq && data.rows >= (int64_t{1} << nbits);
       std::unique_ptr<faiss::IndexIVF> index = NewUntrained(nlist, product_quantized ? pq_m : 0, nbits);
       const int64_t centroids = product_quantized ? std::max(nlist, int64_t{1} << nbits) : nlist;

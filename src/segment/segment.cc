@@ -29,6 +29,7 @@ Status Segment::Append(const std::vector<spb::FieldData>& columns, const std::ve
     QUIVER_RETURN_IF_ERROR(AppendRows(column, &it->second));
   }
   insert_ts_.insert(insert_ts_.end(), timestamps.begin(), timestamps.end());
+  for (uint64_t ts : timestamps) max_insert_ts_ = std::max(max_insert_ts_, ts);
   delete_ts_.resize(insert_ts_.size(), 0);
   IndexPrimaryKeys(first_row);
   num_rows_.store(static_cast<int64_t>(insert_ts_.size()), std::memory_order_release);
@@ -54,7 +55,10 @@ int64_t Segment::Delete(const spb::IDs& keys, const std::vector<uint64_t>& times
     if (!rows) return;
     for (int64_t row : *rows) {
       if (insert_ts_[row] >= ts) continue;  // inserted after (or with) the delete
-      if (delete_ts_[row] == 0) ++hidden;
+      if (delete_ts_[row] == 0) {
+        ++hidden;
+        ++deleted_rows_;
+      }
       if (delete_ts_[row] == 0 || delete_ts_[row] > ts) delete_ts_[row] = ts;
     }
   };
@@ -141,6 +145,21 @@ std::vector<int64_t> Segment::Reader::MatchingRows(const expr::Filter* filter, u
     }
   }
   return rows;
+}
+
+std::optional<std::vector<uint8_t>> Segment::Reader::AllowedRows(const expr::Filter* filter, uint64_t ts,
+                                                                int64_t* count) const {
+  if (!filter && segment_.deleted_rows_ == 0 && segment_.max_insert_ts_ <= ts) {
+    *count = num_rows_;
+    return std::nullopt;
+  }
+  std::vector<uint8_t> allowed(static_cast<size_t>(num_rows_), 0);
+  *count = 0;
+  for (int64_t row : MatchingRows(filter, ts)) {
+    allowed[static_cast<size_t>(row)] = 1;
+    ++*count;
+  }
+  return allowed;
 }
 
 int64_t Segment::Reader::CountVisible(const expr::Filter* filter, uint64_t ts) const {

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -66,6 +67,9 @@ class Segment {
     // names primary keys is answered from the key index instead of a scan.
     std::vector<int64_t> MatchingRows(const expr::Filter* filter, uint64_t ts) const;
     int64_t CountVisible(const expr::Filter* filter, uint64_t ts) const;
+    // Rows a search may return, as a bitmap (1 = allowed) with their count; nullopt when
+    // every row is allowed, so an index can search unrestricted.
+    std::optional<std::vector<uint8_t>> AllowedRows(const expr::Filter* filter, uint64_t ts, int64_t* count) const;
 
    private:
     std::vector<int64_t> RowsWithKeys(const spb::IDs& keys, uint64_t ts) const;
@@ -96,6 +100,8 @@ class Segment {
   std::map<int64_t, spb::FieldData> columns_;  // by field id
   std::vector<uint64_t> insert_ts_;
   std::vector<uint64_t> delete_ts_;  // 0 while the row is alive
+  int64_t deleted_rows_ = 0;
+  uint64_t max_insert_ts_ = 0;
   std::unordered_map<int64_t, std::vector<int64_t>> int_pk_rows_;
   std::unordered_map<std::string, std::vector<int64_t>> str_pk_rows_;
   mutable std::mutex index_mu_;

@@ -499,17 +499,6 @@ struct Candidate {
   int64_t row;
 };
 
-// Rows of `reader` a search may return: visible at the read's timestamp and passing the filter.
-std::vector<uint8_t> AllowedRows(const Segment::Reader& reader, const ReadSpec& read, int64_t* count) {
-  std::vector<uint8_t> allowed(static_cast<size_t>(reader.num_rows()), 0);
-  *count = 0;
-  for (int64_t row : reader.MatchingRows(read.filter, read.mvcc_ts)) {
-    allowed[static_cast<size_t>(row)] = 1;
-    ++*count;
-  }
-  return allowed;
-}
-
 bool Better(index::MetricType metric, float a, float b) { return index::LargerIsBetter(metric) ? a > b : a < b; }
 
 }  // namespace
@@ -529,9 +518,9 @@ StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& s
     auto reader = std::make_unique<Segment::Reader>(seg->Read());
     if (reader->num_rows() == 0) continue;
     int64_t allowed_count = 0;
-    std::vector<uint8_t> allowed = AllowedRows(*reader, read, &allowed_count);
+    auto allowed = reader->AllowedRows(read.filter, read.mvcc_ts, &allowed_count);
     if (allowed_count == 0) continue;
-    index::RowFilter filter{allowed.data(), allowed_count};
+    index::RowFilter filter{allowed ? allowed->data() : nullptr, allowed_count};
     auto index = seg->sealed() ? seg->IndexOf(search.field_id) : nullptr;
     StatusOr<index::SearchResult> result = Status::OK();
     if (index && index->rows() == reader->num_rows()) {
