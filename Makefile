@@ -5,7 +5,7 @@ ARGS      ?=
 BENCH_ARGS ?=
 JOBS      ?= $(shell nproc)
 
-.PHONY: all deps configure build run test unit-test e2e-test bench-write clean
+.PHONY: all deps configure build run test unit-test e2e-test bench-write bench-search clean
 
 all: build
 
@@ -36,6 +36,11 @@ e2e-test:
 # Write-path benchmark (not part of `test`): prints figures, e.g. BENCH_ARGS="--rows 100000 --writers 4".
 bench-write: build
 	QUIVER_BIN=$(abspath $(QUIVER)) node bench/write_query_bench.mjs $(BENCH_ARGS)
+
+# End-to-end search benchmark against the raw libraries (not part of `test`); 1M x 128 by default,
+# e.g. BENCH_ARGS="--rows 100000" for a quick run. See bench/README.md.
+bench-search: build
+	$(BUILD_DIR)/bench/search_bench --quiver $(QUIVER) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -22,6 +22,11 @@ bool Before(const Candidate& a, const Candidate& b) { return a.key < b.key || (a
 // Rows per block of an exact scan: a block stays in L2 cache while every query visits it.
 constexpr int64_t kScanBlockBytes = 256 * 1024;
 
+// Missing results carry the worst possible score, so "best first" holds for the whole list.
+float MissingScore(MetricType metric) {
+  return metric == MetricType::kL2 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+}
+
 }  // namespace
 
 bool IsDenseFloatType(spb::DataType type) {
@@ -40,6 +45,7 @@ Status CheckDenseVectors(const VectorData& data, int64_t dim, std::string_view w
     return InvalidParameter(std::string(what) + " dimension " + std::to_string(data.dim) +
                             " does not match the index dimension " + std::to_string(dim));
   }
+  if (dim <= 0) return InvalidParameter(std::string(what) + " must have a positive dimension");
   if (data.rows < 0 || (data.rows > 0 && data.floats == nullptr)) {
     return InvalidParameter(std::string(what) + " has no float data");
   }
@@ -98,12 +104,12 @@ std::vector<Candidate> TopKeys::TakeSorted() {
   return std::move(heap_);
 }
 
-SearchResult EmptyResult(int64_t nq, int64_t k) {
+SearchResult EmptyResult(int64_t nq, int64_t k, MetricType metric) {
   SearchResult result;
   result.nq = nq;
   result.k = k;
   result.rows.assign(static_cast<size_t>(nq * k), -1);
-  result.scores.assign(static_cast<size_t>(nq * k), 0.0f);
+  result.scores.assign(static_cast<size_t>(nq * k), MissingScore(metric));
   return result;
 }
 
@@ -116,18 +122,13 @@ void WriteQueryResult(const std::vector<Candidate>& best, MetricType metric, int
     rows[i] = best[i].row;
     scores[i] = ScoreOfKey(metric, best[i].key);
   }
-  // Missing results carry the worst possible score, so "best first" holds for the whole list.
-  const float worst = metric == MetricType::kL2 ? std::numeric_limits<float>::infinity()
-                                                : -std::numeric_limits<float>::infinity();
-  for (int64_t i = n; i < k; ++i) {
-    rows[i] = -1;
-    scores[i] = worst;
-  }
+  std::fill(rows + n, rows + k, -1);
+  std::fill(scores + n, scores + k, MissingScore(metric));
 }
 
 SearchResult ExactSearch(const RowSource& source, MetricType metric, const float* queries, int64_t nq, int64_t k,
                          const std::optional<KeyRange>& range, const RowFilter& filter) {
-  SearchResult result = EmptyResult(nq, k);
+  SearchResult result = EmptyResult(nq, k, metric);
   const int64_t dim = source.dim;
   const int64_t eligible = filter.allowed ? filter.allowed_count : source.rows;
   std::vector<TopKeys> heaps;

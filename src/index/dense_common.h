@@ -57,7 +57,6 @@ class TopKeys {
   // A key that Push would certainly reject (for cheap pre-checks); +inf until full.
   float WorstKey() const { return Full() ? heap_.front().key : std::numeric_limits<float>::infinity(); }
   void Push(float key, int64_t row);
-  int64_t size() const { return static_cast<int64_t>(heap_.size()); }
   std::vector<Candidate> TakeSorted();  // best first; leaves the heap empty
 
  private:
@@ -65,8 +64,10 @@ class TopKeys {
   std::vector<Candidate> heap_;  // max-heap: the worst kept candidate on top
 };
 
-SearchResult EmptyResult(int64_t nq, int64_t k);
-// Writes one query's candidates (best first, at most k) as rows and Milvus scores.
+// Results with no rows yet: row -1 and the metric's worst score (+inf or -inf) everywhere.
+SearchResult EmptyResult(int64_t nq, int64_t k, MetricType metric);
+// Writes one query's candidates (best first, at most k) as rows and Milvus scores; the slots
+// past them as missing.
 void WriteQueryResult(const std::vector<Candidate>& best, MetricType metric, int64_t query, SearchResult* result);
 
 // Rows an exact scan reads: one contiguous array, or rows fetched one by one.

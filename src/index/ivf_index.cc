@@ -131,7 +131,7 @@ class IvfIndex final : public VectorIndex {
   StatusOr<SearchResult> Search(const QueryVectors& queries, int64_t k, const SearchParams& params,
                                 const RowFilter& filter) const override {
     QUIVER_RETURN_IF_ERROR(CheckSearch(spec_, queries, k));
-    if (!index_) return EmptyResult(queries.rows, k);
+    if (!index_) return EmptyResult(queries.rows, k, spec_.metric);
     std::vector<float> normalized;
     const float* prepared = PrepareQueries(queries, spec_.metric, &normalized);
     const std::optional<KeyRange> range = RangeOf(spec_.metric, params);
@@ -143,7 +143,7 @@ class IvfIndex final : public VectorIndex {
 
     try {
       SingleThreadedFaiss single_thread;
-      SearchResult result = EmptyResult(queries.rows, k);
+      SearchResult result = EmptyResult(queries.rows, k, spec_.metric);
       for (int64_t q = 0; q < queries.rows; ++q) {
         const float* query = prepared + q * spec_.dim;
         std::vector<Candidate> best;

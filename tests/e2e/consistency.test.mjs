@@ -79,6 +79,15 @@ describe('consistency levels', { timeout: 120_000 }, () => {
     }
   });
 
+  test('Strong sees every write of several clients writing at once', async () => {
+    const name = await loadedCollection();
+    const writers = await Promise.all(range(0, 6).map(() => server.client()));
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(writers.map((writer, w) => insertRows(writer, name, rowsWithIds(range((round * 6 + w) * BATCH, BATCH)))));
+      assert.equal(await countRows(client, name, { consistency_level: 'Strong' }), (round + 1) * 6 * BATCH, `round ${round}`);
+    }
+  });
+
   test('Session with the write timestamp as guarantee_timestamp sees the write', async () => {
     const name = await loadedCollection({ consistency_level: 'Session' });
     for (let round = 0; round < ROUNDS; round++) {

@@ -19,10 +19,15 @@ const fields = [
   { name: 'small', data_type: DataType.Int8 },
   { name: 'name', data_type: DataType.VarChar, max_length: 16 },
   { name: 'tags', data_type: DataType.Array, element_type: DataType.VarChar, max_capacity: 4, max_length: 8 },
+  { name: 'ratio', data_type: DataType.Double },
+  { name: 'meta', data_type: DataType.JSON },
 ];
 
 function row(id, overrides = {}) {
-  return { id, vector: vectorFor(id, DIM), age: id, small: id % 100, name: `n${id}`, tags: ['a'], ...overrides };
+  return {
+    id, vector: vectorFor(id, DIM), age: id, small: id % 100, name: `n${id}`, tags: ['a'], ratio: id / 2, meta: { id },
+    ...overrides,
+  };
 }
 
 // Valid FieldData columns for `ids`, by field name, for raw requests to modify.
@@ -43,6 +48,10 @@ function goodColumns(ids) {
         },
       },
     },
+    ratio: { type: DataType.Double, field_name: 'ratio', scalars: { double_data: { data: ids.map((id) => id / 2) } } },
+    meta: {
+      type: DataType.JSON, field_name: 'meta', scalars: { json_data: { data: ids.map((id) => Buffer.from(JSON.stringify({ id }))) } },
+    },
   };
 }
 
@@ -60,7 +69,10 @@ describe('bad writes', { timeout: 120_000 }, () => {
     await loadCollection(client, name);
     await insertRows(client, name, range(0, baselineRows).map((id) => row(id)));
   });
-  beforeEach(() => {
+  // A write wrongly accepted by one test must not fail the next ones: drop everything but the
+  // baseline rows first.
+  beforeEach(async () => {
+    assertOk(await client.delete({ collection_name: name, filter: `id >= ${baselineRows}` }));
     expectedCount = baselineRows;
   });
   after(() => server?.cleanup());
@@ -134,6 +146,11 @@ describe('bad writes', { timeout: 120_000 }, () => {
       await assertInsertRefused([row(100, { small: 200 })], { code: Code.ParameterInvalid }, 'Int8 = 200');
     });
 
+    test('NaN or infinity in a Double field', async () => {
+      await assertInsertRefused([row(100, { ratio: Number.NaN })], { code: Code.ParameterInvalid, reason: /nan|infinit/i }, 'NaN');
+      await assertInsertRefused([row(100, { ratio: Number.POSITIVE_INFINITY })], { code: Code.ParameterInvalid }, 'Infinity');
+    });
+
     test('null in a field that is not nullable', async () => {
       const columns = goodColumns([100]);
       columns.age = { ...columns.age, valid_data: [false] };
@@ -161,6 +178,11 @@ describe('bad writes', { timeout: 120_000 }, () => {
       assertOk(await client.delete({ collection_name: name, ids: [100] }));
       expectedCount -= 1;
       await assertUnchanged();
+    });
+
+    test('a JSON value longer than 65,536 bytes (Milvus common.JSONMaxLength)', async () => {
+      await assertInsertRefused([row(100, { meta: { blob: 'x'.repeat(70_000) } })],
+        { code: Code.ParameterInvalid, reason: /length|json/i }, '70,000-byte JSON');
     });
 
     test('an array with more elements than max_capacity', async () => {

@@ -304,6 +304,50 @@ describe('write path', { timeout: 180_000 }, () => {
       assert.equal(await countRows(client, name), 255);
     });
 
+    test('one large request: 20,000 rows of 128-dim vectors', async () => {
+      const name = await loadedCollection('ins_large', [pk, vector(128)]);
+      const ids = range(0, 20_000);
+      await insertRows(client, name, rowsWithIds(ids, 128));
+      assert.equal(await countRows(client, name), 20_000);
+      const sample = await queryRows(client, name, { filter: 'id in [0, 12345, 19999]', output_fields: ['vector'] });
+      assert.deepEqual(byId(sample).map((row) => row.vector), [0, 12345, 19999].map((id) => vectorFor(id, 128)));
+    });
+
+    test('through an alias, and into a collection renamed afterwards', async () => {
+      const name = await loadedCollection('ins_alias', [pk, vector(4)]);
+      const alias = uniqueName('alias');
+      assertOk(await client.createAlias({ collection_name: name, alias }));
+      await insertRows(client, alias, rowsWithIds(range(0, 10)));
+      assert.equal(await countRows(client, alias), 10);
+      assert.equal(await countRows(client, name), 10);
+
+      const renamed = uniqueName('renamed');
+      assertOk(await client.renameCollection({ collection_name: name, new_collection_name: renamed }));
+      assert.equal(await countRows(client, renamed), 10, 'rows follow a renamed collection');
+      await insertRows(client, renamed, rowsWithIds(range(10, 5)));
+      assert.equal(await countRows(client, alias), 15, 'the alias follows the renamed collection');
+    });
+
+    test('collections of the same name in two databases keep their own rows', async () => {
+      const db = uniqueName('db');
+      assertOk(await client.createDatabase({ db_name: db }));
+      const name = await loadedCollection('ins_db', [pk, vector(4)]);
+      assertOk(await createCollection(client, { collection_name: name, db_name: db, fields: [pk, vector(4)] }));
+      const other = await server.client({ database: db });
+      await loadCollection(other, name);
+      await insertRows(client, name, rowsWithIds(range(0, 3)));
+      await insertRows(other, name, rowsWithIds(range(100, 5)));
+      assert.deepEqual(await queryIds(client, name, 'id >= 0'), range(0, 3));
+      assert.deepEqual(await queryIds(other, name, 'id >= 0'), range(100, 5));
+    });
+
+    test('get by primary keys', async () => {
+      const name = await loadedCollection('ins_get', [pk, vector(4), { name: 'n', data_type: DataType.Int32 }]);
+      await insertRows(client, name, rowsWithIds(range(0, 20), 4, (id) => ({ n: id * 10 })));
+      const response = assertOk(await client.get({ collection_name: name, ids: [3, 7, 99], output_fields: ['n'] }));
+      assert.deepEqual(byId(response.data).map((row) => [Number(row.id), row.n]), [[3, 30], [7, 70]]);
+    });
+
     test('rows inserted before the collection is loaded are all there after loading', async () => {
       const name = uniqueName('ins_then_load');
       assertOk(await createCollection(client, { collection_name: name, fields: [pk, vector(4)] }));
@@ -395,6 +439,13 @@ describe('write path', { timeout: 180_000 }, () => {
       assertOk(await client.delete({ collection_name: name, filter: 'id >= 0', partition_name: 'other' }));
       assert.equal(await countRows(client, name), 10);
       assert.deepEqual(await queryIds(client, name, 'id >= 0'), range(0, 10));
+    });
+
+    test('by filter with template parameters', async () => {
+      const name = await hundredRows('del_template');
+      assertOk(await client.delete({ collection_name: name, filter: 'val in {vals} or val > {top}', exprValues: { vals: [1, 2, 3], top: 97 } }));
+      assert.equal(await countRows(client, name), 95);
+      assert.deepEqual(await queryIds(client, name, 'val < 5 or val > 95'), [0, 4, 96, 97]);
     });
 
     test('of keys that do not exist succeeds and changes nothing', async () => {

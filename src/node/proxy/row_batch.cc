@@ -142,6 +142,15 @@ Status CheckScalars(const spb::FieldSchema& field, const spb::FieldData& column,
         }
         break;
       }
+      case spb::Float:
+      case spb::Double: {
+        double value = segment::FloatAt(column, row);
+        if (!std::isfinite(value)) {
+          return BadRow("value " + std::to_string(value) + " of field " + field.name() +
+                        " is not a number or infinity" + RowText(row));
+        }
+        break;
+      }
       case spb::Int8:
       case spb::Int16: {
         int64_t limit = field.data_type() == spb::Int8 ? 127 : 32767;
