@@ -1,3 +1,4 @@
+#include "common/test_util.h"
 #include "meta/meta_kv.h"
 
 #include <gtest/gtest.h>
@@ -19,32 +20,10 @@
 namespace quiver::meta {
 namespace {
 
+using quiver::test::IsOk;
+using quiver::test::TempDir;
+
 using namespace std::chrono_literals;
-
-testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << status.ToString();
-}
-
-template <typename T>
-testing::AssertionResult IsOk(const StatusOr<T>& result) {
-  return IsOk(result.status());
-}
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/quiver-meta-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Records watch events so a test can wait for them.
 class EventLog {

@@ -1,3 +1,4 @@
+#include "common/test_util.h"
 #include "storage/binlog.h"
 
 #include <google/protobuf/stubs/logging.h>
@@ -14,17 +15,9 @@
 namespace quiver::storage {
 namespace {
 
+using quiver::test::IsOk;
+
 using google::protobuf::util::MessageDifferencer;
-
-testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << status.ToString();
-}
-
-template <typename T>
-testing::AssertionResult IsOk(const StatusOr<T>& result) {
-  return IsOk(result.status());
-}
 
 // Fails unless `result` failed with kIoFailed and a reason mentioning `words`.
 template <typename T>

@@ -1,3 +1,4 @@
+#include "common/test_util.h"
 #include "storage/object_store.h"
 
 #include <gtest/gtest.h>
@@ -20,32 +21,11 @@
 namespace quiver::storage {
 namespace {
 
+using quiver::test::IsOk;
+
 namespace fs = std::filesystem;
 
-testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << status.ToString();
-}
-
-template <typename T>
-testing::AssertionResult IsOk(const StatusOr<T>& result) {
-  return IsOk(result.status());
-}
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/quiver-objects-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using quiver::test::TempDir;
 
 std::vector<std::string> Keys(const std::vector<ObjectInfo>& objects) {
   std::vector<std::string> keys;

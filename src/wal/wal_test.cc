@@ -1,3 +1,4 @@
+#include "common/test_util.h"
 #include "wal/wal.h"
 
 #include <fcntl.h>
@@ -28,34 +29,12 @@
 namespace quiver::wal {
 namespace {
 
+using quiver::test::IsOk;
+using quiver::test::TempDir;
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << status.ToString();
-}
-
-template <typename T>
-testing::AssertionResult IsOk(const StatusOr<T>& result) {
-  return IsOk(result.status());
-}
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/quiver-wal-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The append's outcome, failing rather than hanging when its future is never completed.
 Status WaitDurable(const AppendResult& result) {

@@ -1,3 +1,4 @@
+#include "common/test_util.h"
 #include "coord/rootcoord/root_coord_impl.h"
 
 #include <gtest/gtest.h>
@@ -18,35 +19,13 @@
 namespace quiver::rootcoord {
 namespace {
 
+using quiver::test::IsOk;
+using quiver::test::TempDir;
+
 using milvus::proto::common::ConsistencyLevel;
 using milvus::proto::schema::CollectionSchema;
 using milvus::proto::schema::DataType;
 using Names = std::vector<std::string>;
-
-testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << status.ToString();
-}
-
-template <typename T>
-testing::AssertionResult IsOk(const StatusOr<T>& result) {
-  return IsOk(result.status());
-}
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/quiver-rootcoord-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 int64_t WallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -1,3 +1,4 @@
+#include "common/test_util.h"
 #include "coord/rootcoord/timestamp_oracle.h"
 
 #include <gtest/gtest.h>
@@ -19,36 +20,14 @@
 namespace quiver::rootcoord {
 namespace {
 
+using quiver::test::IsOk;
+using quiver::test::TempDir;
+
 using namespace std::chrono_literals;
 
 constexpr char kTsoKey[] = "test/tso";
 constexpr char kIdKey[] = "test/id";
 constexpr uint32_t kMaxBatch = (1u << kLogicalBits) - 1;  // the largest count Alloc accepts
-
-testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << status.ToString();
-}
-
-template <typename T>
-testing::AssertionResult IsOk(const StatusOr<T>& result) {
-  return IsOk(result.status());
-}
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/quiver-tso-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 int64_t WallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
