@@ -50,10 +50,11 @@ Data (one of):
                       SIFT-style .fvecs files instead; --rows / --queries then cap the counts
   --gt-cache FILE     keep the exact top-10 in FILE and reuse it while the data are the same
 Server:
-  --quiver PATH       binary to start (default $QUIVER_BIN, else build/quiver)
-  --address H:P       use a running server instead (collection search_bench_<pid>, dropped
-                      at the end unless --keep); no restart before load, so its RSS includes
-                      whatever else it holds
+  --quiver PATH       binary to start, once per index type (default $QUIVER_BIN, else
+                      build/quiver)
+  --address H:P       use a running server instead: a collection search_bench_<pid>_<index>
+                      per index type, dropped after it unless --keep; no restart before
+                      load, so its RSS includes whatever else the server holds
   --metrics-url URL   its /metrics endpoint (default http://<host of --address>:9091)
 Indexes and searches:
   --m M --ef-construction E   HNSW build (default 16, 200)
@@ -199,12 +200,51 @@ struct ConfigResult {
   SideResult quiver, raw;
 };
 
-// Quiver's server, and whether the benchmark owns it.
+// Where Quiver is measured for one index type: a fresh server, or with --address a fresh
+// collection on the running one, holding the data inserted and flushed, so that no index
+// type inherits another's state (and no collection is loaded twice).
 struct Target {
   std::unique_ptr<QuiverServer> server;  // null with --address
   std::string address, metrics_url;
   std::string collection;
+  std::unique_ptr<MilvusClient> admin;
 };
+
+void InsertAll(const Options& options, const Target& target, const Dataset& data) {
+  auto start = Clock::now();
+  for (int64_t begin = 0; begin < data.rows; begin += options.insert_batch) {
+    target.admin->Insert(target.collection, data, begin, std::min(data.rows, begin + options.insert_batch));
+  }
+  const double insert = Seconds(start);
+  start = Clock::now();
+  target.admin->FlushAndWait(target.collection);
+  std::printf("quiver insert %lld rows in %.1f s (%.0f rows/s, batches of %lld), flush %.1f s\n",
+              static_cast<long long>(data.rows), insert, static_cast<double>(data.rows) / insert,
+              static_cast<long long>(options.insert_batch), Seconds(start));
+  std::fflush(stdout);
+}
+
+Target OpenTarget(const Options& options, const std::string& plan_name, const Dataset& data) {
+  Target target;
+  if (options.address.empty()) {
+    target.server = std::make_unique<QuiverServer>(options.quiver_binary);
+    target.address = target.server->grpc_address();
+    target.metrics_url = target.server->metrics_url();
+    target.collection = "search_bench";
+    std::printf("quiver server %s (pid %d), log %s\n", options.quiver_binary.c_str(),
+                static_cast<int>(target.server->pid()), target.server->log_path().c_str());
+  } else {
+    target.address = options.address;
+    target.metrics_url = options.metrics_url;
+    target.collection = "search_bench_" + std::to_string(getpid()) + "_" + plan_name;
+    std::printf("quiver server %s (metrics %s), collection %s\n", target.address.c_str(), target.metrics_url.c_str(),
+                target.collection.c_str());
+  }
+  target.admin = std::make_unique<MilvusClient>(target.address);
+  target.admin->CreateCollection(target.collection, data.dim);
+  InsertAll(options, target, data);
+  return target;
+}
 
 void PrintRun(const char* side, const SearchConfig& config, int threads, const Run& run) {
   std::printf("  %-6s %-11s %d thread%s  recall %.4f  %8.0f QPS  p50 %7.0f us  p99 %7.0f us  client CPU %5.0f us/q",
@@ -237,8 +277,8 @@ Run MeasureQuiver(const Target& target, const Dataset& data, const std::vector<i
   return run;
 }
 
-std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& plan, Target* target,
-                                     std::unique_ptr<MilvusClient>* admin, const Dataset& data,
+// Builds the raw index, then Quiver's, and measures every search configuration on both.
+std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& plan, const Dataset& data,
                                      const std::vector<int64_t>& truth) {
   std::printf("\n== %s ==\n", plan.name.c_str());
   std::vector<ConfigResult> results(plan.searches.size());
@@ -254,49 +294,63 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
     std::printf("raw    build %.1f s, index %.1f MB\n", raw_build, raw_memory / 1e6);
   }
 
-  auto start = Clock::now();
-  (*admin)->CreateIndex(target->collection, plan.index_type, plan.build_params);
-  (*admin)->WaitIndexBuilt(target->collection, data.rows, std::chrono::hours(2));
-  const double quiver_build = Seconds(start);
-  std::printf("quiver build %.1f s (CreateIndex until DescribeIndex says Finished, %lld of %lld rows)\n", quiver_build,
-              static_cast<long long>(data.rows), static_cast<long long>(data.rows));
-  double rss_before_load = NAN;
-  if (target->server) {
-    target->server->Restart();
-    *admin = std::make_unique<MilvusClient>(target->address);
-    rss_before_load = ReadServerMetrics(target->metrics_url).rss_bytes;
-  }
-  start = Clock::now();
-  (*admin)->LoadAndWait(target->collection);
-  const double load = Seconds(start);
-  const double rss_after_load = ReadServerMetrics(target->metrics_url).rss_bytes;
-  std::printf("quiver load %.1f s; server RSS %.1f MB after load", load, rss_after_load / 1e6);
-  if (target->server) std::printf(" (restarted just before: %.1f MB before load)", rss_before_load / 1e6);
-  std::printf("\n");
-
-  for (size_t i = 0; i < plan.searches.size(); ++i) {
-    const SearchConfig& config = plan.searches[i];
-    ConfigResult& result = results[i];
-    result.quiver = {quiver_build, load, rss_after_load, {}, true};
-    result.raw.build_seconds = raw_build;
-    result.raw.memory_bytes = raw_memory;
-    if (raw) raw->SetSearchWidth(config.width);
-    // Alternating raw and Quiver keeps a burst of someone else's work from hitting one side only.
-    for (size_t t = 0; t < std::size(kClientThreads); ++t) {
-      const int threads = kClientThreads[t];
-      if (raw) {
-        result.raw.runs[t] = Measure(data, truth, threads, options.min_seconds,
-                                     [&](int, int64_t q, int64_t* rows) { raw->Search(data.query(q), kTopK, rows); });
-        result.raw.measured = true;
-        PrintRun("raw", config, threads, result.raw.runs[t]);
-      }
-      result.quiver.runs[t] = MeasureQuiver(*target, data, truth, threads, config, options.min_seconds);
-      PrintRun("quiver", config, threads, result.quiver.runs[t]);
+  Target target = OpenTarget(options, plan.name, data);
+  try {
+    auto start = Clock::now();
+    target.admin->CreateIndex(target.collection, plan.index_type, plan.build_params);
+    target.admin->WaitIndexBuilt(target.collection, data.rows, std::chrono::hours(2));
+    const double quiver_build = Seconds(start);
+    std::printf("quiver build %.1f s (CreateIndex until DescribeIndex says Finished for all %lld rows)\n",
+                quiver_build, static_cast<long long>(data.rows));
+    double rss_before_load = NAN;
+    if (target.server) {
+      // A fresh process: what building left on the heap does not count as search memory.
+      target.server->Restart();
+      target.admin = std::make_unique<MilvusClient>(target.address);
+      rss_before_load = ReadServerMetrics(target.metrics_url).rss_bytes;
     }
+    start = Clock::now();
+    target.admin->LoadAndWait(target.collection);
+    const double load = Seconds(start);
+    const double rss_after_load = ReadServerMetrics(target.metrics_url).rss_bytes;
+    std::printf("quiver load %.1f s; server RSS %.1f MB after load", load, rss_after_load / 1e6);
+    if (target.server) std::printf(" (restarted after the build: %.1f MB before load)", rss_before_load / 1e6);
+    std::printf("\n");
+
+    for (size_t i = 0; i < plan.searches.size(); ++i) {
+      const SearchConfig& config = plan.searches[i];
+      ConfigResult& result = results[i];
+      result.quiver = {quiver_build, load, rss_after_load, {}, true};
+      result.raw.build_seconds = raw_build;
+      result.raw.memory_bytes = raw_memory;
+      if (raw) raw->SetSearchWidth(config.width);
+      // Alternating raw and Quiver keeps a burst of someone else's work from hitting one side only.
+      for (size_t t = 0; t < std::size(kClientThreads); ++t) {
+        const int threads = kClientThreads[t];
+        if (raw) {
+          result.raw.runs[t] = Measure(data, truth, threads, options.min_seconds,
+                                       [&](int, int64_t q, int64_t* rows) { raw->Search(data.query(q), kTopK, rows); });
+          result.raw.measured = true;
+          PrintRun("raw", config, threads, result.raw.runs[t]);
+        }
+        result.quiver.runs[t] = MeasureQuiver(target, data, truth, threads, config, options.min_seconds);
+        PrintRun("quiver", config, threads, result.quiver.runs[t]);
+      }
+    }
+    std::printf("server RSS after the searches: %.1f MB\n", ReadServerMetrics(target.metrics_url).rss_bytes / 1e6);
+  } catch (const std::exception&) {
+    // The server's directory goes with it: show the end of its log now.
+    if (target.server) std::fprintf(stderr, "--- end of the server log ---\n%s\n", target.server->LogTail(4000).c_str());
+    if (!target.server && !options.keep) {
+      try {
+        target.admin->DropCollection(target.collection);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "cannot drop %s: %s\n", target.collection.c_str(), e.what());
+      }
+    }
+    throw;
   }
-  std::printf("server RSS after the searches: %.1f MB\n", ReadServerMetrics(target->metrics_url).rss_bytes / 1e6);
-  (*admin)->Release(target->collection);
-  (*admin)->DropIndex(target->collection);
+  if (!target.server && !options.keep) target.admin->DropCollection(target.collection);
   return results;
 }
 
@@ -312,33 +366,30 @@ std::string Fixed(double value, int decimals) {
 std::string Ratio(double a, double b) { return std::isnan(a) || std::isnan(b) || b == 0 ? "-" : Fixed(a / b, 2); }
 
 void PrintTable(const std::vector<ConfigResult>& results) {
-  std::printf("\n%-9s %-11s %-11s %8s %7s %8s %9s %8s %8s %9s %8s %8s %9s\n", "index", "search", "side", "build_s",
-              "recall", "QPS_1t", "p50_1t", "p99_1t", "QPS_2t", "p50_2t", "p99_2t", "memory_MB", "");
+  const char* format = "%-9s %-11s %-11s %8s %7s %8s %8s %8s %8s %8s %8s %9s\n";
+  std::printf("\n");
+  std::printf(format, "index", "search", "side", "build_s", "recall", "QPS_1t", "p50_1t", "p99_1t", "QPS_2t", "p50_2t",
+              "p99_2t", "memory_MB");
   for (const auto& r : results) {
     auto row = [&](const char* side, const SideResult& s) {
       if (!s.measured) return;
-      std::printf("%-9s %-11s %-11s %8s %7s %8s %9s %8s %8s %9s %8s %8s\n", r.index.c_str(), r.search.c_str(), side,
-                  Fixed(s.build_seconds, 1).c_str(), Fixed(s.runs[0].recall, 4).c_str(),
-                  Fixed(s.runs[0].qps, 0).c_str(), Fixed(s.runs[0].p50_us, 0).c_str(),
-                  Fixed(s.runs[0].p99_us, 0).c_str(), Fixed(s.runs[1].qps, 0).c_str(),
-                  Fixed(s.runs[1].p50_us, 0).c_str(), Fixed(s.runs[1].p99_us, 0).c_str(),
-                  Fixed(s.memory_bytes / 1e6, 0).c_str());
+      std::printf(format, r.index.c_str(), r.search.c_str(), side, Fixed(s.build_seconds, 1).c_str(),
+                  Fixed(s.runs[0].recall, 4).c_str(), Fixed(s.runs[0].qps, 0).c_str(), Fixed(s.runs[0].p50_us, 0).c_str(),
+                  Fixed(s.runs[0].p99_us, 0).c_str(), Fixed(s.runs[1].qps, 0).c_str(), Fixed(s.runs[1].p50_us, 0).c_str(),
+                  Fixed(s.runs[1].p99_us, 0).c_str(), Fixed(s.memory_bytes / 1e6, 0).c_str());
     };
     row("quiver", r.quiver);
     row("raw", r.raw);
     if (r.raw.measured) {
-      std::printf("%-9s %-11s %-11s %8s %7s %8s %9s %8s %8s %9s %8s %8s\n", r.index.c_str(), r.search.c_str(),
-                  "quiver/raw", Ratio(r.quiver.build_seconds, r.raw.build_seconds).c_str(), "",
-                  Ratio(r.quiver.runs[0].qps, r.raw.runs[0].qps).c_str(),
-                  Ratio(r.quiver.runs[0].p50_us, r.raw.runs[0].p50_us).c_str(),
-                  Ratio(r.quiver.runs[0].p99_us, r.raw.runs[0].p99_us).c_str(),
-                  Ratio(r.quiver.runs[1].qps, r.raw.runs[1].qps).c_str(),
-                  Ratio(r.quiver.runs[1].p50_us, r.raw.runs[1].p50_us).c_str(),
-                  Ratio(r.quiver.runs[1].p99_us, r.raw.runs[1].p99_us).c_str(),
-                  Ratio(r.quiver.memory_bytes, r.raw.memory_bytes).c_str());
+      const SideResult &q = r.quiver, &w = r.raw;
+      std::printf(format, r.index.c_str(), r.search.c_str(), "quiver/raw", Ratio(q.build_seconds, w.build_seconds).c_str(),
+                  "", Ratio(q.runs[0].qps, w.runs[0].qps).c_str(), Ratio(q.runs[0].p50_us, w.runs[0].p50_us).c_str(),
+                  Ratio(q.runs[0].p99_us, w.runs[0].p99_us).c_str(), Ratio(q.runs[1].qps, w.runs[1].qps).c_str(),
+                  Ratio(q.runs[1].p50_us, w.runs[1].p50_us).c_str(), Ratio(q.runs[1].p99_us, w.runs[1].p99_us).c_str(),
+                  Ratio(q.memory_bytes, w.memory_bytes).c_str());
     }
   }
-  std::printf("\nmemory: Quiver = server RSS after load; raw = the index structure (see README).\n");
+  std::printf("\nlatencies in microseconds; memory: Quiver = server RSS after load, raw = the index structure\n");
   std::printf("issue #4 targets: recall@10 >= 0.95, Quiver QPS >= 0.80 x raw, Quiver memory <= 1.3 x raw\n");
   for (const auto& r : results) {
     if (!r.raw.measured) continue;
@@ -424,32 +475,21 @@ std::vector<IndexPlan> Plans(const Options& options, const Dataset& data) {
     }
     // Quiver builds HNSW on up to 2 threads; so does the reference.
     const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
-    plan.build_raw = [&options, &data, threads] { return BuildRawHnsw(data, options.m, options.ef_construction, threads); };
+    plan.build_raw = [&options, &data, threads] {
+      return BuildRawHnsw(data, options.m, options.ef_construction, threads);
+    };
     plans.push_back(std::move(plan));
   }
   if (!options.skip_ivf) {
     IndexPlan plan{"IVF_FLAT", "IVF_FLAT", {{"nlist", options.nlist}}, {}, {}};
     for (int64_t nprobe : options.nprobes) {
-      plan.searches.push_back({"nprobe=" + std::to_string(nprobe), "{\"nprobe\": " + std::to_string(nprobe) + "}", nprobe});
+      plan.searches.push_back(
+          {"nprobe=" + std::to_string(nprobe), "{\"nprobe\": " + std::to_string(nprobe) + "}", nprobe});
     }
     plan.build_raw = [&options, &data] { return BuildRawIvfFlat(data, options.nlist); };
     plans.push_back(std::move(plan));
   }
   return plans;
-}
-
-void InsertAll(const Options& options, MilvusClient* client, const std::string& collection, const Dataset& data) {
-  auto start = Clock::now();
-  for (int64_t begin = 0; begin < data.rows; begin += options.insert_batch) {
-    client->Insert(collection, data, begin, std::min(data.rows, begin + options.insert_batch));
-  }
-  const double insert = Seconds(start);
-  start = Clock::now();
-  client->FlushAndWait(collection);
-  std::printf("insert %lld rows in %.1f s (%.0f rows/s, batches of %lld), flush %.1f s\n",
-              static_cast<long long>(data.rows), insert, static_cast<double>(data.rows) / insert,
-              static_cast<long long>(options.insert_batch), Seconds(start));
-  std::fflush(stdout);
 }
 
 int Run(int argc, char** argv) {
@@ -468,49 +508,18 @@ int Run(int argc, char** argv) {
   std::printf("data: %s, %lld rows x %lld dims, %lld queries, top-%d (%.1f s)\n", data.name.c_str(),
               static_cast<long long>(data.rows), static_cast<long long>(data.dim), static_cast<long long>(data.nq),
               kTopK, Seconds(start));
-  if (data.rows < kTopK) throw std::runtime_error("need at least " + std::to_string(kTopK) + " rows");
+  if (data.rows < kTopK || data.nq == 0) throw std::runtime_error("need at least " + std::to_string(kTopK) + " rows and a query");
   start = Clock::now();
   const std::vector<int64_t> truth = ExactTopK(data, kTopK, options.gt_cache);
-  std::printf("exact top-%d: %.1f s%s\n", kTopK, Seconds(start), options.gt_cache.empty() ? "" : " (cache or computed)");
+  std::printf("exact top-%d: %.1f s%s\n", kTopK, Seconds(start),
+              options.gt_cache.empty() ? "" : (" (cache " + options.gt_cache + ")").c_str());
   std::fflush(stdout);
 
-  Target target;
-  if (options.address.empty()) {
-    target.server = std::make_unique<QuiverServer>(options.quiver_binary);
-    target.address = target.server->grpc_address();
-    target.metrics_url = target.server->metrics_url();
-    target.collection = "search_bench";
-    std::printf("server: %s (pid %d), log %s\n", options.quiver_binary.c_str(), static_cast<int>(target.server->pid()),
-                target.server->log_path().c_str());
-  } else {
-    target.address = options.address;
-    target.metrics_url = options.metrics_url;
-    target.collection = "search_bench_" + std::to_string(getpid());
-    std::printf("server: %s (metrics %s)\n", target.address.c_str(), target.metrics_url.c_str());
-  }
-
   std::vector<ConfigResult> results;
-  auto admin = std::make_unique<MilvusClient>(target.address);
-  admin->CreateCollection(target.collection, data.dim);
-  try {
-    InsertAll(options, admin.get(), target.collection, data);
-    for (const IndexPlan& plan : Plans(options, data)) {
-      auto part = BenchIndex(options, plan, &target, &admin, data, truth);
-      results.insert(results.end(), part.begin(), part.end());
-    }
-  } catch (const std::exception&) {
-    // The server's directory goes with it: show the end of its log now.
-    if (target.server) std::fprintf(stderr, "--- end of the server log ---\n%s\n", target.server->LogTail(4000).c_str());
-    if (!target.server && !options.keep) {
-      try {
-        admin->DropCollection(target.collection);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "cannot drop %s: %s\n", target.collection.c_str(), e.what());
-      }
-    }
-    throw;
+  for (const IndexPlan& plan : Plans(options, data)) {
+    auto part = BenchIndex(options, plan, data, truth);
+    results.insert(results.end(), part.begin(), part.end());
   }
-  if (!target.server && !options.keep) admin->DropCollection(target.collection);
   PrintTable(results);
   return 0;
 }

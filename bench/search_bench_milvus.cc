@@ -381,15 +381,6 @@ void MilvusClient::WaitIndexBuilt(const std::string& name, int64_t rows, std::ch
   }
 }
 
-void MilvusClient::DropIndex(const std::string& name) {
-  mpb::DropIndexRequest request;
-  request.set_collection_name(name);
-  request.set_field_name(kVectorField);
-  cpb::Status response;
-  auto context = Context(std::chrono::seconds(60));
-  Check("DropIndex", impl_->stub().DropIndex(context.get(), request, &response), response);
-}
-
 void MilvusClient::LoadAndWait(const std::string& name) {
   mpb::LoadCollectionRequest request;
   request.set_collection_name(name);
@@ -408,14 +399,6 @@ void MilvusClient::LoadAndWait(const std::string& name) {
     if (Clock::now() > deadline) throw std::runtime_error("LoadCollection: not loaded after 30 minutes");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-}
-
-void MilvusClient::Release(const std::string& name) {
-  mpb::ReleaseCollectionRequest request;
-  request.set_collection_name(name);
-  cpb::Status response;
-  auto context = Context(std::chrono::seconds(120));
-  Check("ReleaseCollection", impl_->stub().ReleaseCollection(context.get(), request, &response), response);
 }
 
 void MilvusClient::Search(const SearchSettings& settings, const float* query, int64_t dim, int64_t* rows) {

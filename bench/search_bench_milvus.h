@@ -78,10 +78,8 @@ class MilvusClient {
                    const std::map<std::string, int64_t>& params);
   // Polls DescribeIndex until indexed_rows == total_rows == `rows` and the state is Finished.
   void WaitIndexBuilt(const std::string& name, int64_t rows, std::chrono::seconds timeout);
-  void DropIndex(const std::string& name);
   // LoadCollection, then GetLoadingProgress until 100.
   void LoadAndWait(const std::string& name);
-  void Release(const std::string& name);
   // One Search with one query vector; the hits' primary keys (row numbers) into rows[0..k),
   // -1 where fewer came back.
   void Search(const SearchSettings& settings, const float* query, int64_t dim, int64_t* rows);

@@ -66,7 +66,7 @@ const CASES = [
   { kind: 'float', type: 'IVF_FLAT', metric: 'IP', params: { nlist: 32 }, search: { nprobe: 8 }, trueScores: true, minRecall: 0.8 },
   { kind: 'float', type: 'IVF_FLAT', metric: 'COSINE', params: { nlist: 32 }, search: { nprobe: 8 }, trueScores: true, minRecall: 0.8 },
   { kind: 'float', type: 'IVF_SQ8', metric: 'L2', params: { nlist: 32 }, search: { nprobe: 32 }, minRecall: 0.8 },
-  { kind: 'float', type: 'IVF_PQ', metric: 'L2', params: { nlist: 32, m: 4, nbits: 8 }, search: { nprobe: 32 }, minRecall: 0.3 },
+  { kind: 'float', type: 'IVF_PQ', metric: 'L2', params: { nlist: 32, m: 4, nbits: 8 }, search: { nprobe: 32 }, minRecall: 0.6 },
   { kind: 'float', type: 'HNSW', metric: 'L2', params: { M: 16, efConstruction: 100 }, search: { ef: 64 }, trueScores: true, minRecall: 0.9 },
   { kind: 'float', type: 'HNSW', metric: 'IP', params: { M: 16, efConstruction: 100 }, search: { ef: 64 }, trueScores: true, minRecall: 0.9 },
   { kind: 'float', type: 'HNSW', metric: 'COSINE', params: { M: 16, efConstruction: 100 }, search: { ef: 64 }, trueScores: true, minRecall: 0.9 },

@@ -67,7 +67,7 @@ describe('recall', { timeout: 60_000 }, () => {
     const candidates = rows.filter(predicate);
     const perQuery = await searchHits(client, {
       collection_name: name, anns_field: field, data: queries, limit: K, params: search, filter,
-      output_fields: ['bucket'], consistency_level: 'Strong',
+      output_fields: ['bucket'],
     });
     assert.equal(perQuery.length, QUERY_COUNT);
     let total = 0;

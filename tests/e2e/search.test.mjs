@@ -283,15 +283,20 @@ describe('search scores per metric', { timeout: 60_000 }, () => {
         { name: 'vector', data_type: DataType.FloatVector, dim: DIM },
       ],
     }));
-    const scaled = rows.slice(0, 200).map(({ id, vector }) => ({ id, vector: vector.map((x) => Math.fround(x * (1 + (id % 7)))) }));
+    const scaled = rows.slice(0, 200).map(({ id, vector }) => ({
+      id, vector: vector.map((x) => Math.fround(x * (1 + (id % 7)))),
+    }));
     await insertRows(client, name, scaled);
     await flushSync(client, name);
-    await createIndexAndWait(client, name, { field_name: 'vector', index_type: 'HNSW', metric_type: 'COSINE', params: { M: 16, efConstruction: 64 } });
+    await createIndexAndWait(client, name, {
+      field_name: 'vector', index_type: 'HNSW', metric_type: 'COSINE', params: { M: 16, efConstruction: 64 },
+    });
     await loadCollection(client, name);
     const query = queries[1];
-    const [plain] = await searchHits(client, { collection_name: name, data: [query], limit: 5, params: { ef: 64 } });
-    const [longer] = await searchHits(client, { collection_name: name, data: [query.map((x) => Math.fround(x * 10))], limit: 5, params: { ef: 64 } });
-    const [unit] = await searchHits(client, { collection_name: name, data: [normalized(query)], limit: 5, params: { ef: 64 } });
+    const top5 = async (vector) => (await searchHits(client, { collection_name: name, data: [vector], limit: 5, params: { ef: 64 } }))[0];
+    const plain = await top5(query);
+    const longer = await top5(query.map((x) => Math.fround(x * 10)));
+    const unit = await top5(normalized(query));
     assert.deepEqual(ids(longer), ids(plain));
     assert.deepEqual(ids(unit), ids(plain));
     assertExactHits(plain, exactTopK(scaled, query, 5, 'COSINE'), 'cosine on scaled vectors');
@@ -376,7 +381,7 @@ describe('search freshness: consistency levels, growing rows, deletes', { timeou
     assertOk(await client.delete({ collection_name: name, ids: doomed }));
     const live = base.filter(({ id }) => !doomed.includes(id));
     const check = async (when) => {
-      const [hits] = await searchHits(client, { collection_name: name, data: [query], limit: 10, consistency_level: 'Strong' });
+      const [hits] = await searchHits(client, { collection_name: name, data: [query], limit: 10 });
       for (const hit of hits) assert.ok(!doomed.includes(Number(hit.id)), `${when}: deleted row ${hit.id} found`);
       assertExactHits(hits, exactTopK(live, query, 10, 'L2'), when);
     };

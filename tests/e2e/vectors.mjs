@@ -175,8 +175,10 @@ export async function buildSearch(client, params) {
 }
 
 // Sends what the SDK builds for `params`, plus `extra` fields, and returns the raw response.
+// Strong unless told otherwise: the SDK would use the collection's level (Bounded by default),
+// which may legitimately miss a write acknowledged just before.
 export async function rawSearch(client, params, extra = {}) {
-  const { request, isHybridSearch } = await buildSearch(client, params);
+  const { request, isHybridSearch } = await buildSearch(client, { consistency_level: 'Strong', ...params });
   return promisify(client.channelPool, isHybridSearch ? 'HybridSearch' : 'Search', { ...request, ...extra },
     client.timeout);
 }

@@ -147,7 +147,8 @@ class Proxy {
   // Loading needs an index on every vector field, as in Milvus.
   Status CheckIndexedForLoad(const mpb::DescribeCollectionResponse& coll);
   // One ANN request (a Search, or one request of a HybridSearch) against a loaded collection.
-  StatusOr<querynode::SearchHits> RunAnn(const mpb::DescribeCollectionResponse& coll, const AnnRequest& ann,
+  // Resolves ann.metric (the index's when the request names none).
+  StatusOr<querynode::SearchHits> RunAnn(const mpb::DescribeCollectionResponse& coll, AnnRequest& ann,
                                          const std::vector<int64_t>& partitions, const ReadTimes& times,
                                          const std::vector<int64_t>& output_field_ids);
 

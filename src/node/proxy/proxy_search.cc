@@ -128,7 +128,7 @@ Status Proxy::CreateIndex(const CallContext& ctx, const mpb::CreateIndexRequest&
   auto coll = Describe(ctx, req.db_name(), req.collection_name());
   if (!coll.ok()) return coll.status();
   const auto* field = FieldByName(coll->schema(), req.field_name());
-  if (!field) return Status(Code::kFieldNotFound, "field not found[field=" + req.field_name() + "]");
+  if (!field) return Status(Code::kFieldNotFound, "cannot create index on non-exist field: " + req.field_name());
   if (!IsVector(field->data_type())) {
     return Status(Code::kIndexNotSupported, "index type not supported[scalar field " + field->name() +
                                                 ": scalar indexes are not supported yet in Quiver]");
@@ -216,7 +216,7 @@ Status Proxy::CheckIndexedForLoad(const mpb::DescribeCollectionResponse& coll) {
 
 // ---- search ----
 
-StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionResponse& coll, const AnnRequest& ann,
+StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionResponse& coll, AnnRequest& ann,
                                               const std::vector<int64_t>& partitions, const ReadTimes& times,
                                               const std::vector<int64_t>& output_field_ids) {
   auto indexes = deps_.index_coord->ListIndexes(coll.collectionid());
@@ -228,6 +228,7 @@ StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionRespo
     spec = *parsed;
   }
   index::MetricType metric = ann.metric.value_or(spec ? spec->metric : index::MetricType::kL2);
+  ann.metric = metric;  // callers fusing scores need the metric actually used
   // Checked here too, so a mistake fails the same way whether or not segments are indexed yet.
   auto checked = index::ParseSearchParams(spec ? &*spec : nullptr, metric, ann.params_json, ann.limit + ann.offset);
   if (!checked.ok()) return checked.status();
@@ -347,7 +348,8 @@ Status Proxy::Search(const CallContext& ctx, const mpb::SearchRequest& req, mpb:
   auto* results = resp->mutable_results();
   int64_t base = 0;
   for (int64_t topk : hits->topks) {
-    int64_t take = std::max<int64_t>(0, std::min(topk - ann.offset, ann.limit));
+    // With grouping the query node already chose `limit` groups of up to group_size hits.
+    int64_t take = std::max<int64_t>(0, ann.group_by ? topk - ann.offset : std::min(topk - ann.offset, ann.limit));
     for (int64_t i = 0; i < take; ++i) {
       int64_t hit = base + ann.offset + i;
       kept.push_back(hit);
@@ -439,7 +441,7 @@ Status Proxy::HybridSearch(const CallContext& ctx, const mpb::HybridSearchReques
     } else if (nq != static_cast<int64_t>(hits->topks.size())) {
       return InvalidParameter("every request of a hybrid search must have the same number of query vectors");
     }
-    index::MetricType metric = ann.metric.value_or(index::MetricType::kL2);
+    index::MetricType metric = *ann.metric;  // resolved by RunAnn
     int64_t base = 0;
     for (int64_t q = 0; q < nq; ++q) {
       for (int64_t rank_in_list = 0; rank_in_list < hits->topks[static_cast<size_t>(q)]; ++rank_in_list) {
