@@ -425,12 +425,7 @@ StatusOr<IndexSpec> ParseIndexSpec(const spb::FieldSchema& field, const std::map
     QUIVER_RETURN_IF_ERROR(ApplyAutoIndex(kind, 1, &map));
   }
 
-  auto metric_it = map.find(kMetricTypeKey);
-  if (metric_it == map.end()) return InvalidIndexParams("metric type not set for vector index");
-  const std::string metric_name = metric_it->second;
-  QUIVER_RETURN_IF_ERROR(CheckMetricForKind(kind, metric_name));
-
-  // checkTrain
+  // The index must fit the field's data type before its metric is worth checking.
   const std::string index_name = map[kIndexTypeKey];
   auto type = QuiverIndexType(index_name);
   if (!type && !IsScalarIndex(index_name)) return InvalidIndexParams("invalid index type: " + index_name);
@@ -438,6 +433,10 @@ StatusOr<IndexSpec> ParseIndexSpec(const spb::FieldSchema& field, const std::map
     return InvalidIndexParams("data type " + spb::DataType_Name(field.data_type()) + " can't build with this index " +
                               index_name);
   }
+  auto metric_it = map.find(kMetricTypeKey);
+  if (metric_it == map.end()) return InvalidIndexParams("metric type not set for vector index");
+  const std::string metric_name = metric_it->second;
+  QUIVER_RETURN_IF_ERROR(CheckMetricForKind(kind, metric_name));
 
   IndexSpec spec;
   spec.type = *type;

@@ -173,7 +173,7 @@ TEST(IndexParamsTest, IndexTypesAndMetricsMustFitTheField) {
   ExpectRefused(ParseIndexSpec(SparseField(), {{"index_type", "SPARSE_INVERTED_INDEX"}, {"metric_type", "L2"}}),
                 Code::kParameterInvalid, "only IP&BM25 is the supported metric type for sparse index");
   ExpectRefused(ParseIndexSpec(FloatField(), {{"index_type", "INVERTED"}}), Code::kParameterInvalid,
-                "metric type not set for vector index");
+                "data type FloatVector can't build with this index INVERTED");
   ExpectRefused(ParseIndexSpec(BinaryField(), {{"index_type", "BIN_IVF_FLAT"}, {"metric_type", "SUBSTRUCTURE"}}),
                 Code::kParameterInvalid,
                 "metric type SUBSTRUCTURE not found or not supported, supported: [HAMMING JACCARD]");

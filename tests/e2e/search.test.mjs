@@ -161,27 +161,44 @@ describe('search', { timeout: 60_000 }, () => {
     assertExactHits(radiusOnly, all.slice(0, 30), 'radius without range_filter');
   });
 
-  test('group_by_field: the best hit of each of the `limit` best groups', async () => {
-    const all = exactTopK(candidates(), QUERIES[0], ROWS.length, 'L2');
-    const groupOf = (hit) => ROWS[Number(hit.id)].category;
-    const groups = new Map();
-    for (const hit of all) {
-      if (!groups.has(groupOf(hit))) groups.set(groupOf(hit), []);
-      groups.get(groupOf(hit)).push(hit);
+  // The exact hits of QUERIES[0] grouped by category, groups ordered by their best hit.
+  function groupsByCategory() {
+    const groups = new Map(); // keeps first-seen, i.e. best, order
+    for (const hit of exactTopK(candidates(), QUERIES[0], ROWS.length, 'L2')) {
+      const category = ROWS[Number(hit.id)].category;
+      if (!groups.has(category)) groups.set(category, []);
+      groups.get(category).push(hit);
     }
-    const bestGroups = [...groups.values()].slice(0, 4); // Map keeps first-seen (best) order
+    return [...groups.values()];
+  }
 
+  test('group_by_field: the best hit of each of the `limit` best groups', async () => {
+    const bestGroups = groupsByCategory().slice(0, 4);
     const [hits] = await search({ data: [QUERIES[0]], limit: 4, group_by_field: 'category', output_fields: ['category'] });
     assertExactHits(hits, bestGroups.map((group) => group[0]), 'group_by_field category');
-    assert.deepEqual(hits.map((hit) => Number(hit.category)), hits.map(groupOf), 'category output matches the rows');
-
-    const [sized] = await search({ data: [QUERIES[0]], limit: 4, group_by_field: 'category', group_size: 3 });
-    const expected = bestGroups.flatMap((group) => group.slice(0, 3));
-    assert.deepEqual(ids(sized).sort(), ids(expected).sort(), 'group_size 3: the 3 best of each of the 4 best groups');
+    assert.deepEqual(hits.map((hit) => Number(hit.category)), hits.map((hit) => ROWS[Number(hit.id)].category),
+      'category output matches the rows');
 
     const [fewGroups] = await search({ data: [QUERIES[0]], limit: 10, group_by_field: 'tag', output_fields: ['tag'] });
     assert.equal(fewGroups.length, 4, 'only 4 distinct tags exist');
     assert.equal(new Set(fewGroups.map((hit) => hit.tag)).size, 4, 'one hit per tag');
+  });
+
+  test('group_size: the group_size best hits of each group, laid out group after group', async () => {
+    const expected = groupsByCategory().slice(0, 4).flatMap((group) => group.slice(0, 3));
+    const [hits] = await search({ data: [QUERIES[0]], limit: 4, group_by_field: 'category', group_size: 3 });
+    assert.deepEqual(ids(hits).sort(), ids(expected).sort(), 'the 3 best of each of the 4 best groups');
+    // Milvus's reduce appends each group's hits together, groups in the order of their best hit.
+    assert.deepEqual(ids(hits), ids(expected), 'grouped layout');
+  });
+
+  test('with group_by_field, offset skips whole groups', async () => {
+    const groups = groupsByCategory();
+    const [single] = await search({ data: [QUERIES[0]], limit: 2, offset: 1, group_by_field: 'category' });
+    assert.deepEqual(ids(single), ids(groups.slice(1, 3).map((group) => group[0])), 'group_size 1');
+    const [sized] = await search({ data: [QUERIES[0]], limit: 2, offset: 1, group_by_field: 'category', group_size: 3 });
+    assert.deepEqual(ids(sized).sort(), ids(groups.slice(1, 3).flatMap((group) => group.slice(0, 3))).sort(),
+      'group_size 3: the second and third groups, 3 hits each');
   });
 
   test("the seed's call: test_collection, embedding FloatVector(128), L2 index, nprobe 10, 10 hits", async () => {

@@ -245,6 +245,7 @@ StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionRespo
   search.params_json = ann.params_json;
   if (ann.group_by) search.group_by_field_id = ann.group_by->fieldid();
   search.group_size = ann.group_size;
+  search.group_offset = ann.group_by ? ann.offset : 0;
   return deps_.query_node->Search(read, search, output_field_ids);
 }
 
@@ -348,10 +349,11 @@ Status Proxy::Search(const CallContext& ctx, const mpb::SearchRequest& req, mpb:
   auto* results = resp->mutable_results();
   int64_t base = 0;
   for (int64_t topk : hits->topks) {
-    // With grouping the query node already chose `limit` groups of up to group_size hits.
-    int64_t take = std::max<int64_t>(0, ann.group_by ? topk - ann.offset : std::min(topk - ann.offset, ann.limit));
+    // With grouping the query node already skipped `offset` groups and kept `limit`.
+    int64_t skip = ann.group_by ? 0 : ann.offset;
+    int64_t take = std::max<int64_t>(0, ann.group_by ? topk : std::min(topk - skip, ann.limit));
     for (int64_t i = 0; i < take; ++i) {
-      int64_t hit = base + ann.offset + i;
+      int64_t hit = base + skip + i;
       kept.push_back(hit);
       results->add_scores(Round(hits->scores[static_cast<size_t>(hit)], ann.round_decimal));
     }

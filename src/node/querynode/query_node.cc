@@ -556,23 +556,30 @@ StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& s
                      [&](const Candidate& a, const Candidate& b) { return Better(search.metric, a.score, b.score); });
     std::vector<Candidate> chosen;
     if (search.group_by_field_id) {
-      // Best hits per group value, at most group_size each, for the k best groups.
-      std::map<std::string, int64_t> per_group;
+      // The k best groups (by their best hit), up to group_size hits each, laid out group
+      // after group; the first group_offset groups are skipped.
+      std::vector<std::string> group_order;
+      std::map<std::string, std::vector<Candidate>> groups;
       for (const auto& c : list) {
         const auto* column = readers[c.reader]->Column(*search.group_by_field_id);
         spb::FieldData one;
         const int64_t row[] = {c.row};
         segment::GatherRows(*column, row, &one);
         std::string group = one.SerializeAsString();
-        auto it = per_group.find(group);
-        if (it == per_group.end()) {
-          if (static_cast<int64_t>(per_group.size()) >= search.k) continue;
-          it = per_group.emplace(group, 0).first;
+        auto it = groups.find(group);
+        if (it == groups.end()) {
+          if (static_cast<int64_t>(groups.size()) >= search.k) continue;
+          it = groups.emplace(group, std::vector<Candidate>{}).first;
+          group_order.push_back(group);
         }
-        if (it->second >= search.group_size) continue;
-        ++it->second;
-        chosen.push_back(c);
-        segment::GatherRows(*column, row, &hits.group_values);
+        if (static_cast<int64_t>(it->second.size()) < search.group_size) it->second.push_back(c);
+      }
+      for (size_t g = static_cast<size_t>(search.group_offset); g < group_order.size(); ++g) {
+        for (const auto& c : groups[group_order[g]]) {
+          chosen.push_back(c);
+          const int64_t row[] = {c.row};
+          segment::GatherRows(*readers[c.reader]->Column(*search.group_by_field_id), row, &hits.group_values);
+        }
       }
     } else {
       chosen.assign(list.begin(), list.begin() + std::min<int64_t>(search.k, static_cast<int64_t>(list.size())));

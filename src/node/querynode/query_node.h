@@ -62,9 +62,11 @@ struct SearchSpec {
   std::string params_json = "{}";  // nprobe, ef, radius, range_filter
   std::optional<int64_t> group_by_field_id;
   int64_t group_size = 1;
+  int64_t group_offset = 0;  // with grouping: best groups to skip (k counts them too)
 };
 
-// Hits of every query, best first, query after query.
+// Hits of every query, best first, query after query; with grouping, group after group
+// (groups in the order of their best hit).
 struct SearchHits {
   std::vector<int64_t> topks;           // hits per query
   std::vector<float> scores;
