@@ -55,11 +55,6 @@ StatusOr<int64_t> IntParam(const std::map<std::string, std::string>& params, con
   return InvalidParameter(key + " [" + it->second + "] is invalid, should be an integer");
 }
 
-bool IsVector(spb::DataType type) {
-  return type == spb::FloatVector || type == spb::BinaryVector || type == spb::Float16Vector ||
-         type == spb::BFloat16Vector || type == spb::SparseFloatVector || type == spb::Int8Vector;
-}
-
 // Milvus's index description lists index_type and metric_type, and the rest as JSON.
 void DescribeParams(const indexcoord::IndexRecord& record, google::protobuf::RepeatedPtrField<cpb::KeyValuePair>* out) {
   nlohmann::json rest = nlohmann::json::object();
@@ -129,7 +124,7 @@ Status Proxy::CreateIndex(const CallContext& ctx, const mpb::CreateIndexRequest&
   if (!coll.ok()) return coll.status();
   const auto* field = FieldByName(coll->schema(), req.field_name());
   if (!field) return Status(Code::kFieldNotFound, "cannot create index on non-exist field: " + req.field_name());
-  if (!IsVector(field->data_type())) {
+  if (!IsVectorType(field->data_type())) {
     return Status(Code::kIndexNotSupported, "index type not supported[scalar field " + field->name() +
                                                 ": scalar indexes are not supported yet in Quiver]");
   }
@@ -202,7 +197,7 @@ Status Proxy::GetIndexBuildProgress(const CallContext& ctx, const mpb::GetIndexB
 Status Proxy::CheckIndexedForLoad(const mpb::DescribeCollectionResponse& coll) {
   auto indexes = deps_.index_coord->ListIndexes(coll.collectionid());
   for (const auto& field : coll.schema().fields()) {
-    if (!IsVector(field.data_type())) continue;
+    if (!IsVectorType(field.data_type())) continue;
     bool indexed = std::any_of(indexes.begin(), indexes.end(),
                                [&](const auto& record) { return record.field_id() == field.fieldid(); });
     if (!indexed) {
@@ -259,14 +254,14 @@ StatusOr<AnnRequest*> ParseAnn(const spb::CollectionSchema& schema,
   std::string field_name = params.count("anns_field") ? params["anns_field"] : "";
   if (field_name.empty()) {
     for (const auto& field : schema.fields()) {
-      if (IsVector(field.data_type())) {
+      if (IsVectorType(field.data_type())) {
         if (!field_name.empty()) return InvalidParameter("multiple anns_fields exist, please specify a anns_field in search_params");
         field_name = field.name();
       }
     }
   }
   ann->field = FieldByName(schema, field_name);
-  if (!ann->field || !IsVector(ann->field->data_type())) {
+  if (!ann->field || !IsVectorType(ann->field->data_type())) {
     return Status(Code::kFieldNotFound, "failed to get field schema by name[fieldName=" + field_name + "]");
   }
   if (params.count("metric_type") && !params["metric_type"].empty()) {
@@ -297,7 +292,7 @@ StatusOr<AnnRequest*> ParseAnn(const spb::CollectionSchema& schema,
   if (params.count("group_by_field") && !params["group_by_field"].empty()) {
     ann->group_by = FieldByName(schema, params["group_by_field"]);
     if (!ann->group_by) return Status(Code::kFieldNotFound, "group by field " + params["group_by_field"] + " not found");
-    if (IsVector(ann->group_by->data_type()) || ann->group_by->data_type() == spb::JSON ||
+    if (IsVectorType(ann->group_by->data_type()) || ann->group_by->data_type() == spb::JSON ||
         ann->group_by->data_type() == spb::Float || ann->group_by->data_type() == spb::Double ||
         ann->group_by->data_type() == spb::Array) {
       return InvalidParameter("group by field " + ann->group_by->name() + " must be a bool, integer or varchar field");

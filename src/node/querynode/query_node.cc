@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/channel_names.h"
 #include "segment/field_data.h"
 #include "segment/vector_view.h"
 #include "segment/segment_io.h"
@@ -14,15 +15,6 @@ namespace quiver::querynode {
 using quiver::data::SegmentRecord;
 using quiver::data::WalMessage;
 using segment::Segment;
-
-namespace {
-
-std::string PhysicalChannelOf(const std::string& vchannel) {
-  auto cut = vchannel.rfind('_');
-  return cut == std::string::npos ? vchannel : vchannel.substr(0, cut);
-}
-
-}  // namespace
 
 // One loaded collection: its segments, the consumers of its channels, and how far each
 // channel has been consumed.

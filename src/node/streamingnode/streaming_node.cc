@@ -6,11 +6,6 @@ namespace quiver::streaming {
 
 using quiver::data::WalMessage;
 
-std::string PhysicalChannelOf(const std::string& vchannel) {
-  auto cut = vchannel.rfind('_');
-  return cut == std::string::npos ? vchannel : vchannel.substr(0, cut);
-}
-
 StreamingNode::StreamingNode(wal::Wal* wal, rootcoord::RootCoord* root_coord, datacoord::DataCoord* data_coord,
                              StreamingNodeOptions options)
     : wal_(wal), root_coord_(root_coord), data_coord_(data_coord), options_(std::move(options)) {}

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/channel_names.h"
 #include "common/status.h"
 #include "coord/datacoord/data_coord.h"
 #include "coord/rootcoord/root_coord.h"
@@ -43,9 +44,6 @@ struct StreamingNodeOptions {
   std::function<wal::Position(const std::string& pchannel)> retention_floor;
   std::chrono::milliseconds retention_interval{30000};
 };
-
-// "quiver-dml_3_445v0" → "quiver-dml_3".
-std::string PhysicalChannelOf(const std::string& vchannel);
 
 class StreamingNode {
  public:
