@@ -34,8 +34,6 @@ class HnswGraph {
   // With `allowed`, every node still guides the search but only allowed rows are returned.
   virtual std::vector<dense::Candidate> Search(const float* query, int64_t k, int64_t ef,
                                                const uint8_t* allowed) const = 0;
-  // The same search through hnswlib's own searchKnn (benchmark reference; not thread-safe).
-  virtual std::vector<dense::Candidate> SearchWithLibrary(const float* query, int64_t k, int64_t ef) = 0;
 
   // The stored vector of `row`.
   virtual const float* Vector(int64_t row) const = 0;
