@@ -64,6 +64,8 @@ Indexes and searches:
   --skip-hnsw --skip-ivf --skip-raw
   --min-seconds S     measure each configuration at least this long (default 3), over whole
                       passes of the queries (at most 20)
+  --batch N           query vectors per Search request (default 1); latencies are per
+                      request, QPS counts queries; the raw side answers them one by one
   --insert-batch N    rows per Insert request (default 10000)
 )";
 
@@ -82,6 +84,7 @@ struct Options {
   bool skip_hnsw = false, skip_ivf = false, skip_raw = false;
   double min_seconds = 3;
   int64_t insert_batch = 10000;
+  int64_t batch = 1;  // query vectors per Search request
 };
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
@@ -100,26 +103,30 @@ struct Run {
   double mean_us = 0;
   int64_t queries = 0;
   double client_cpu_us = 0;  // this process's CPU time per query
-  // Quiver only, from /metrics: time inside the proxy's Search handler, server CPU per query.
+  // Quiver only, from /metrics: time inside the proxy's Search handler per request, server
+  // CPU per query.
   double server_handler_us = NAN, server_cpu_us = NAN;
 };
 
-// search(worker, query, rows) answers one query into rows[0..kTopK).
-using SearchFn = std::function<void(int worker, int64_t query, int64_t* rows)>;
+// search(worker, first, count, rows) answers queries first..first+count-1 (one request)
+// into rows[0..count * kTopK).
+using SearchFn = std::function<void(int worker, int64_t first, int64_t count, int64_t* rows)>;
 
-// Runs the queries on `threads` threads, each taking the next query as it finishes one: a
-// warm-up, then whole passes until `min_seconds` have gone by. Recall is scored on the
-// first pass.
-Run Measure(const Dataset& data, const std::vector<int64_t>& truth, int threads, double min_seconds,
+// Runs the queries in requests of `batch` on `threads` threads, each taking the next request
+// as it finishes one: a warm-up, then whole passes until `min_seconds` have gone by.
+// Latencies are per request; recall is scored on the first pass.
+Run Measure(const Dataset& data, const std::vector<int64_t>& truth, int threads, int64_t batch, double min_seconds,
             const SearchFn& search) {
-  const int64_t warmup = std::min<int64_t>(data.nq, 50 * threads);
+  const int64_t requests = (data.nq + batch - 1) / batch;  // per pass
+  auto count_of = [&](int64_t request) { return std::min(batch, data.nq - request * batch); };
+  const int64_t warmup = std::min<int64_t>(requests, 50 * threads);
   {
     std::atomic<int64_t> next{0};
     std::vector<std::thread> workers;
     for (int w = 0; w < threads; ++w) {
       workers.emplace_back([&, w] {
-        int64_t rows[kTopK];
-        for (int64_t q = next++; q < warmup; q = next++) search(w, q, rows);
+        std::vector<int64_t> rows(static_cast<size_t>(batch * kTopK));
+        for (int64_t r = next++; r < warmup; r = next++) search(w, r * batch, count_of(r), rows.data());
       });
     }
     for (auto& worker : workers) worker.join();
@@ -129,21 +136,24 @@ Run Measure(const Dataset& data, const std::vector<int64_t>& truth, int threads,
   std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
   std::atomic<int64_t> next{0};
   std::atomic<bool> enough{false};
+  std::atomic<int64_t> queries{0};
   const double cpu_before = ProcessCpuSeconds();
   const auto start = Clock::now();
   {
     std::vector<std::thread> workers;
     for (int w = 0; w < threads; ++w) {
       workers.emplace_back([&, w] {
-        int64_t rows[kTopK];
-        for (int64_t ticket = next++; ticket < kMaxPasses * data.nq; ticket = next++) {
+        std::vector<int64_t> rows(static_cast<size_t>(batch * kTopK));
+        for (int64_t ticket = next++; ticket < kMaxPasses * requests; ticket = next++) {
           // Stop at a pass boundary once the time is up, so every query counts equally.
-          if (ticket % data.nq == 0 && ticket > 0 && Seconds(start) >= min_seconds) enough = true;
+          if (ticket % requests == 0 && ticket > 0 && Seconds(start) >= min_seconds) enough = true;
           if (enough) break;
-          const int64_t q = ticket % data.nq;
+          const int64_t request = ticket % requests;
           const auto begin = Clock::now();
-          search(w, q, ticket < data.nq ? first_pass.data() + q * kTopK : rows);
+          search(w, request * batch, count_of(request),
+                 ticket < requests ? first_pass.data() + request * batch * kTopK : rows.data());
           latencies[static_cast<size_t>(w)].push_back(Seconds(begin) * 1e6);
+          queries += count_of(request);
         }
       });
     }
@@ -154,7 +164,7 @@ Run Measure(const Dataset& data, const std::vector<int64_t>& truth, int threads,
   std::vector<double> all;
   for (const auto& list : latencies) all.insert(all.end(), list.begin(), list.end());
   std::sort(all.begin(), all.end());
-  run.queries = static_cast<int64_t>(all.size());
+  run.queries = queries;
   run.qps = static_cast<double>(run.queries) / wall;
   run.p50_us = all[all.size() / 2];
   run.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
@@ -233,6 +243,7 @@ Target OpenTarget(const Options& options, const std::string& plan_name, const Da
     target.collection = "search_bench";
     std::printf("quiver server %s (pid %d), log %s\n", options.quiver_binary.c_str(),
                 static_cast<int>(target.server->pid()), target.server->log_path().c_str());
+    std::fflush(stdout);
   } else {
     target.address = options.address;
     target.metrics_url = options.metrics_url;
@@ -247,7 +258,7 @@ Target OpenTarget(const Options& options, const std::string& plan_name, const Da
 }
 
 void PrintRun(const char* side, const SearchConfig& config, int threads, const Run& run) {
-  std::printf("  %-6s %-11s %d thread%s  recall %.4f  %8.0f QPS  p50 %7.0f us  p99 %7.0f us  client CPU %5.0f us/q",
+  std::printf("  %-6s %-11s %d thread%s  recall %.4f  %8.0f QPS  p50 %7.0f us  p99 %7.0f us  bench CPU %5.0f us/q",
               side, config.label.c_str(), threads, threads > 1 ? "s" : " ", run.recall, run.qps, run.p50_us,
               run.p99_us, run.client_cpu_us);
   if (!std::isnan(run.server_handler_us)) {
@@ -259,20 +270,21 @@ void PrintRun(const char* side, const SearchConfig& config, int threads, const R
 }
 
 Run MeasureQuiver(const Target& target, const Dataset& data, const std::vector<int64_t>& truth, int threads,
-                  const SearchConfig& config, double min_seconds) {
+                  int64_t batch, const SearchConfig& config, double min_seconds) {
   std::vector<std::unique_ptr<MilvusClient>> clients;
   for (int t = 0; t < threads; ++t) clients.push_back(std::make_unique<MilvusClient>(target.address));
   const SearchSettings settings{target.collection, config.params_json, kTopK};
   const ServerMetrics before = ReadServerMetrics(target.metrics_url);
-  Run run = Measure(data, truth, threads, min_seconds, [&](int worker, int64_t q, int64_t* rows) {
-    clients[static_cast<size_t>(worker)]->Search(settings, data.query(q), data.dim, rows);
+  Run run = Measure(data, truth, threads, batch, min_seconds, [&](int worker, int64_t first, int64_t count, int64_t* rows) {
+    clients[static_cast<size_t>(worker)]->Search(settings, data.query(first), count, data.dim, rows);
   });
   const ServerMetrics after = ReadServerMetrics(target.metrics_url);
-  // The counters include the warm-up's searches: per-query figures over all of them.
-  const double searches = after.search_count - before.search_count;
-  if (searches > 0) {
-    run.server_handler_us = (after.search_seconds_sum - before.search_seconds_sum) * 1e6 / searches;
-    run.server_cpu_us = (after.cpu_seconds - before.cpu_seconds) * 1e6 / searches;
+  // The counters include the warm-up's requests: per-request and per-query figures over all.
+  const double requests = after.search_count - before.search_count;
+  if (requests > 0) {
+    const double queries_per_request = static_cast<double>(batch);  // all but a pass's last request
+    run.server_handler_us = (after.search_seconds_sum - before.search_seconds_sum) * 1e6 / requests;
+    run.server_cpu_us = (after.cpu_seconds - before.cpu_seconds) * 1e6 / (requests * queries_per_request);
   }
   return run;
 }
@@ -292,6 +304,7 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
     raw_build = Seconds(start);
     raw_memory = static_cast<double>(raw->MemoryBytes());
     std::printf("raw    build %.1f s, index %.1f MB\n", raw_build, raw_memory / 1e6);
+    std::fflush(stdout);
   }
 
   Target target = OpenTarget(options, plan.name, data);
@@ -302,6 +315,7 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
     const double quiver_build = Seconds(start);
     std::printf("quiver build %.1f s (CreateIndex until DescribeIndex says Finished for all %lld rows)\n",
                 quiver_build, static_cast<long long>(data.rows));
+    std::fflush(stdout);
     double rss_before_load = NAN;
     if (target.server) {
       // A fresh process: what building left on the heap does not count as search memory.
@@ -316,6 +330,7 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
     std::printf("quiver load %.1f s; server RSS %.1f MB after load", load, rss_after_load / 1e6);
     if (target.server) std::printf(" (restarted after the build: %.1f MB before load)", rss_before_load / 1e6);
     std::printf("\n");
+    std::fflush(stdout);
 
     for (size_t i = 0; i < plan.searches.size(); ++i) {
       const SearchConfig& config = plan.searches[i];
@@ -328,12 +343,16 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
       for (size_t t = 0; t < std::size(kClientThreads); ++t) {
         const int threads = kClientThreads[t];
         if (raw) {
-          result.raw.runs[t] = Measure(data, truth, threads, options.min_seconds,
-                                       [&](int, int64_t q, int64_t* rows) { raw->Search(data.query(q), kTopK, rows); });
+          result.raw.runs[t] = Measure(data, truth, threads, options.batch, options.min_seconds,
+                                       [&](int, int64_t first, int64_t count, int64_t* rows) {
+                                         for (int64_t q = 0; q < count; ++q) {
+                                           raw->Search(data.query(first + q), kTopK, rows + q * kTopK);
+                                         }
+                                       });
           result.raw.measured = true;
           PrintRun("raw", config, threads, result.raw.runs[t]);
         }
-        result.quiver.runs[t] = MeasureQuiver(target, data, truth, threads, config, options.min_seconds);
+        result.quiver.runs[t] = MeasureQuiver(target, data, truth, threads, options.batch, config, options.min_seconds);
         PrintRun("quiver", config, threads, result.quiver.runs[t]);
       }
     }
@@ -450,12 +469,15 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--skip-raw") options.skip_raw = true;
     else if (flag == "--min-seconds") options.min_seconds = std::stod(text());
     else if (flag == "--insert-batch") options.insert_batch = number();
+    else if (flag == "--batch") options.batch = number();
     else throw std::runtime_error("unknown flag " + flag + " (see --help)");
   }
   if (options.base_path.empty() != options.query_path.empty()) {
     throw std::runtime_error("--base and --query go together");
   }
-  if (options.insert_batch <= 0 || options.dim <= 0) throw std::runtime_error("--insert-batch and --dim must be > 0");
+  if (options.insert_batch <= 0 || options.dim <= 0 || options.batch <= 0) {
+    throw std::runtime_error("--insert-batch, --batch and --dim must be > 0");
+  }
   if (options.quiver_binary.empty()) {
     const char* env = std::getenv("QUIVER_BIN");
     options.quiver_binary = env && *env ? env : "build/quiver";

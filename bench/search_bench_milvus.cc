@@ -239,7 +239,6 @@ class MilvusClient::Impl {
     search_request_.Clear();
     search_request_.set_collection_name(settings.collection);
     search_request_.set_dsl_type(cpb::BoolExprV1);
-    search_request_.set_nq(1);
     search_request_.set_use_default_consistency(true);
     auto* params = search_request_.mutable_search_params();
     *params->Add() = Pair("anns_field", kVectorField);
@@ -401,19 +400,33 @@ void MilvusClient::LoadAndWait(const std::string& name) {
   }
 }
 
-void MilvusClient::Search(const SearchSettings& settings, const float* query, int64_t dim, int64_t* rows) {
+void MilvusClient::Search(const SearchSettings& settings, const float* queries, int64_t count, int64_t dim,
+                          int64_t* rows) {
   mpb::SearchRequest& request = impl_->SearchTemplate(settings);
   cpb::PlaceholderGroup group;
   auto* placeholder = group.add_placeholders();
   placeholder->set_tag("$0");
   placeholder->set_type(cpb::PlaceholderType::FloatVector);
-  placeholder->add_values(reinterpret_cast<const char*>(query), static_cast<size_t>(dim) * sizeof(float));
+  for (int64_t q = 0; q < count; ++q) {
+    placeholder->add_values(reinterpret_cast<const char*>(queries + q * dim), static_cast<size_t>(dim) * sizeof(float));
+  }
   request.set_placeholder_group(group.SerializeAsString());
+  request.set_nq(count);
   mpb::SearchResults response;
   auto context = Context(std::chrono::seconds(60));
   Check("Search", impl_->stub().Search(context.get(), request, &response), response);
-  const auto& ids = response.results().ids().int_id().data();
-  for (int i = 0; i < settings.k; ++i) rows[i] = i < ids.size() ? ids[i] : -1;
+  const auto& results = response.results();
+  if (results.topks_size() != count) {
+    throw std::runtime_error("Search: " + std::to_string(results.topks_size()) + " result lists for " +
+                             std::to_string(count) + " queries");
+  }
+  const auto& ids = results.ids().int_id().data();
+  int64_t hit = 0;
+  for (int64_t q = 0; q < count; ++q) {
+    const int64_t found = results.topks(static_cast<int>(q));
+    for (int64_t i = 0; i < settings.k; ++i) rows[q * settings.k + i] = i < found ? ids[static_cast<int>(hit + i)] : -1;
+    hit += found;
+  }
 }
 
 }  // namespace quiver::bench

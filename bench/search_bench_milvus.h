@@ -80,9 +80,9 @@ class MilvusClient {
   void WaitIndexBuilt(const std::string& name, int64_t rows, std::chrono::seconds timeout);
   // LoadCollection, then GetLoadingProgress until 100.
   void LoadAndWait(const std::string& name);
-  // One Search with one query vector; the hits' primary keys (row numbers) into rows[0..k),
-  // -1 where fewer came back.
-  void Search(const SearchSettings& settings, const float* query, int64_t dim, int64_t* rows);
+  // One Search with `count` query vectors (consecutive rows of `queries`); each query's hits'
+  // primary keys (row numbers) into rows[q * k .. q * k + k), -1 where fewer came back.
+  void Search(const SearchSettings& settings, const float* queries, int64_t count, int64_t dim, int64_t* rows);
 
  private:
   class Impl;

@@ -4,13 +4,11 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
-#include <faiss/invlists/InvertedLists.h>
 #include <hnswlib/hnswlib.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <atomic>
-#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -83,11 +81,9 @@ class RawIvfFlat final : public RawIndex {
   }
 
   size_t MemoryBytes() const override {
-    const auto* lists = dynamic_cast<const faiss::ArrayInvertedLists*>(index_.invlists);
-    if (!lists) throw std::runtime_error("unexpected inverted-list type");
-    size_t bytes = quantizer_.codes.capacity();
-    for (size_t l = 0; l < lists->nlist; ++l) {
-      bytes += lists->codes[l].capacity() + lists->ids[l].capacity() * sizeof(faiss::Index::idx_t);
+    size_t bytes = quantizer_.codes.size();
+    for (size_t l = 0; l < index_.invlists->nlist; ++l) {
+      bytes += index_.invlists->list_size(l) * (index_.invlists->code_size + sizeof(faiss::Index::idx_t));
     }
     return bytes;
   }

@@ -19,7 +19,7 @@ class RawIndex {
   virtual void Search(const float* query, int k, int64_t* rows) const = 0;
   // Bytes of the index structure itself: for hnswlib the level-0 block (vectors, links,
   // labels) and the upper levels' link lists; for FAISS the inverted lists' codes and ids
-  // as allocated, plus the centroids.
+  // (as stored, without the slack of their growing vectors) plus the centroids.
   virtual size_t MemoryBytes() const = 0;
 };
 

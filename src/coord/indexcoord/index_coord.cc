@@ -169,6 +169,7 @@ Status IndexCoord::DropIndex(int64_t collection_id, int64_t index_id) {
     auto applied = kv_->Txn({}, ops);
     if (!applied.ok()) return applied.status();
     indexes_.erase(index_id);
+    specs_.erase(index_id);
   }
   for (const auto& build : dropped) {
     for (const auto& key : build.keys()) {
@@ -177,6 +178,25 @@ Status IndexCoord::DropIndex(int64_t collection_id, int64_t index_id) {
     }
   }
   return Status::OK();
+}
+
+std::optional<index::IndexSpec> IndexCoord::SpecOfField(int64_t collection_id, int64_t field_id) const {
+  IndexRecord record;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(indexes_.begin(), indexes_.end(), [&](const auto& entry) {
+      return entry.second.collection_id() == collection_id && entry.second.field_id() == field_id;
+    });
+    if (it == indexes_.end()) return std::nullopt;
+    auto cached = specs_.find(it->first);
+    if (cached != specs_.end()) return cached->second;
+    record = it->second;
+  }
+  auto spec = Spec(record);
+  if (!spec.ok()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  specs_[record.index_id()] = *spec;
+  return *spec;
 }
 
 std::vector<IndexRecord> IndexCoord::ListIndexes(int64_t collection_id) const {

@@ -59,6 +59,9 @@ class IndexCoord {
   // The parsed spec of an index (the collection's schema gives the field).
   StatusOr<index::IndexSpec> Spec(const IndexRecord& record) const;
 
+  // The parsed spec of the index on a field, if there is one (cached: specs never change).
+  std::optional<index::IndexSpec> SpecOfField(int64_t collection_id, int64_t field_id) const;
+
   std::vector<IndexFiles> FinishedIndexes(int64_t collection_id, int64_t segment_id) const;
   using Listener = std::function<void(int64_t collection_id, int64_t segment_id, const IndexFiles&)>;
   void AddListener(Listener listener);
@@ -83,6 +86,7 @@ class IndexCoord {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, IndexRecord> indexes_;  // by index id
+  mutable std::map<int64_t, index::IndexSpec> specs_;  // by index id, parsed on first use
   std::map<SegmentKey, SegmentIndexRecord> builds_;
   std::deque<SegmentKey> queue_;
   std::vector<Listener> listeners_;

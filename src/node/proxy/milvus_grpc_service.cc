@@ -52,17 +52,28 @@ void WriteStatusOnly(const MethodDescriptor* method, const Status& status, grpc:
   Serialize(*resp, out);
 }
 
-// Per-method request counts (by Milvus status code) and latencies for /metrics.
-void RecordRequestMetrics(const std::string& method, const Status& status, double seconds) {
+// Per-method request counts (by Milvus status code) and latencies for /metrics; the
+// common case (a successful call) uses handles resolved once per method.
+MethodMetrics ResolveMetrics(const std::string& method) {
   auto& registry = MetricsRegistry::Global();
-  registry
+  return {&registry.Histogram("quiver_proxy_request_duration_seconds",
+                              "Milvus API request latency at the proxy, by method.", {{"method", method}}),
+          &registry.Counter("quiver_proxy_requests_total",
+                            "Milvus API requests handled by the proxy, by method and status code.",
+                            {{"method", method}, {"code", "0"}})};
+}
+
+void RecordRequestMetrics(const std::string& method, const MethodMetrics& handles, const Status& status,
+                          double seconds) {
+  handles.latency->Observe(seconds);
+  if (status.ok()) {
+    handles.ok->Inc();
+    return;
+  }
+  MetricsRegistry::Global()
       .Counter("quiver_proxy_requests_total", "Milvus API requests handled by the proxy, by method and status code.",
                {{"method", method}, {"code", std::to_string(static_cast<int>(status.code()))}})
       .Inc();
-  registry
-      .Histogram("quiver_proxy_request_duration_seconds", "Milvus API request latency at the proxy, by method.",
-                 {{"method", method}})
-      .Observe(seconds);
 }
 
 std::string DatabaseFromMetadata(const grpc::ServerContext* ctx) {
@@ -156,6 +167,7 @@ void MilvusGrpcService::RegisterMethods() {
     const MethodDescriptor* method = service->method(i);
     if (method->client_streaming() || method->server_streaming()) continue;  // none in scope
     std::string path = "/" + service->full_name() + "/" + method->name();
+    metrics_[method->name()] = ResolveMetrics(method->name());
     AddMethod(new grpc::internal::RpcServiceMethod(
         strdup(path.c_str()),  // gRPC keeps the pointer for the service's lifetime
         grpc::internal::RpcMethod::NORMAL_RPC,
@@ -187,7 +199,7 @@ grpc::Status MilvusGrpcService::Dispatch(const MethodDescriptor* method, grpc::S
     WriteStatusOnly(method, status, response);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  RecordRequestMetrics(method->name(), status, seconds);
+  RecordRequestMetrics(method->name(), metrics_.at(method->name()), status, seconds);
   return grpc::Status::OK;
 }
 

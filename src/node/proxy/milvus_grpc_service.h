@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "common/metrics.h"
 #include "node/proxy/proxy.h"
 
 namespace google::protobuf {
@@ -21,6 +22,12 @@ class MethodDescriptor;
 }
 
 namespace quiver::proxy {
+
+// A method's metric series, resolved once (registry lookups take a lock).
+struct MethodMetrics {
+  Histogram* latency = nullptr;
+  Counter* ok = nullptr;  // calls that returned code 0
+};
 
 class MilvusGrpcService final : public grpc::Service {
  public:
@@ -39,6 +46,7 @@ class MilvusGrpcService final : public grpc::Service {
 
   Proxy* proxy_;
   std::map<std::string, RawHandler> handlers_;
+  std::map<std::string, MethodMetrics> metrics_;  // filled once, read-only afterwards
 };
 
 }  // namespace quiver::proxy

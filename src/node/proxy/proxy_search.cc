@@ -214,14 +214,7 @@ Status Proxy::CheckIndexedForLoad(const mpb::DescribeCollectionResponse& coll) {
 StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionResponse& coll, AnnRequest& ann,
                                               const std::vector<int64_t>& partitions, const ReadTimes& times,
                                               const std::vector<int64_t>& output_field_ids) {
-  auto indexes = deps_.index_coord->ListIndexes(coll.collectionid());
-  std::optional<index::IndexSpec> spec;
-  for (const auto& record : indexes) {
-    if (record.field_id() != ann.field->fieldid()) continue;
-    auto parsed = deps_.index_coord->Spec(record);
-    if (!parsed.ok()) return parsed.status();
-    spec = *parsed;
-  }
+  std::optional<index::IndexSpec> spec = deps_.index_coord->SpecOfField(coll.collectionid(), ann.field->fieldid());
   index::MetricType metric = ann.metric.value_or(spec ? spec->metric : index::MetricType::kL2);
   ann.metric = metric;  // callers fusing scores need the metric actually used
   // Checked here too, so a mistake fails the same way whether or not segments are indexed yet.
@@ -237,7 +230,7 @@ StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionRespo
   search.metric = metric;
   search.queries = &ann.queries.data;
   search.k = ann.limit + ann.offset;
-  search.params_json = ann.params_json;
+  search.params = *checked;
   if (ann.group_by) search.group_by_field_id = ann.group_by->fieldid();
   search.group_size = ann.group_size;
   search.group_offset = ann.group_by ? ann.offset : 0;

@@ -41,6 +41,11 @@ class QueryNode::LoadedCollection {
       auto checkpoint = data_coord->GetCheckpoint(vchannel);
       if (!checkpoint.ok()) return checkpoint.status();
       auto pchannel = PhysicalChannelOf(vchannel);
+      // A shard idle since a restart keeps an old checkpoint while its channel's moved on
+      // (and the WAL below it may be gone); nothing of the shard lies between the two.
+      auto channel_checkpoint = data_coord->GetCheckpoint(pchannel);
+      if (!channel_checkpoint.ok()) return channel_checkpoint.status();
+      checkpoint->set_position(std::max(checkpoint->position(), channel_checkpoint->position()));
       auto it = start.find(pchannel);
       if (it == start.end() || checkpoint->position() < it->second) start[pchannel] = checkpoint->position();
     }
@@ -516,17 +521,13 @@ StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& s
     auto index = seg->sealed() ? seg->IndexOf(search.field_id) : nullptr;
     StatusOr<index::SearchResult> result = Status::OK();
     if (index && index->rows() == reader->num_rows()) {
-      auto params = index::ParseSearchParams(&index->spec(), search.metric, search.params_json, search.k);
-      if (!params.ok()) return params.status();
-      result = index->Search(*search.queries, per_segment_k, *params, filter);
+      result = index->Search(*search.queries, per_segment_k, search.params, filter);
     } else {
-      auto params = index::ParseSearchParams(nullptr, search.metric, search.params_json, search.k);
-      if (!params.ok()) return params.status();
       const auto* column = reader->Column(search.field_id);
       if (!column) return Internal("segment lacks vector field " + std::to_string(search.field_id));
       auto view = segment::ViewVectors(*column, search.dim, reader->num_rows());
       if (!view.ok()) return view.status();
-      result = index::BruteForceSearch(view->data, search.metric, *search.queries, per_segment_k, *params, filter);
+      result = index::BruteForceSearch(view->data, search.metric, *search.queries, per_segment_k, search.params, filter);
     }
     if (!result.ok()) return result.status();
     readers.push_back(std::move(reader));

@@ -59,7 +59,7 @@ struct SearchSpec {
   index::MetricType metric = index::MetricType::kL2;
   const index::QueryVectors* queries = nullptr;
   int64_t k = 10;                  // hits per query (limit + offset)
-  std::string params_json = "{}";  // nprobe, ef, radius, range_filter
+  index::SearchParams params;      // nprobe, ef, radius, range_filter (checked by the caller)
   std::optional<int64_t> group_by_field_id;
   int64_t group_size = 1;
   int64_t group_offset = 0;  // with grouping: best groups to skip (k counts them too)
