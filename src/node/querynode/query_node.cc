@@ -384,17 +384,27 @@ std::shared_ptr<QueryNode::LoadedCollection> QueryNode::Find(int64_t collection_
   return it == collections_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<QueryNode::LoadedCollection> QueryNode::FindLoadedOrLoading(int64_t collection_id) const {
+  std::lock_guard lock(mu_);
+  auto it = collections_.find(collection_id);
+  if (it != collections_.end()) return it->second;
+  auto loading = loading_.find(collection_id);
+  return loading == loading_.end() ? nullptr : loading->second;
+}
+
+StatusOr<std::shared_ptr<QueryNode::LoadedCollection>> QueryNode::Serviceable(const ReadSpec& read) const {
+  auto collection = Find(read.collection_id);
+  if (!collection) {
+    return Status(Code::kCollectionNotLoaded,
+                  "collection not loaded[collection=" + std::to_string(read.collection_id) + "]");
+  }
+  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  return collection;
+}
+
 void QueryNode::OnSegmentChange(const SegmentRecord& record) {
   if (record.state() != quiver::data::FLUSHED && record.state() != quiver::data::DROPPED) return;
-  std::shared_ptr<LoadedCollection> collection;
-  {
-    std::lock_guard lock(mu_);
-    auto it = collections_.find(record.collection_id());
-    if (it != collections_.end()) collection = it->second;
-    auto loading = loading_.find(record.collection_id());
-    if (!collection && loading != loading_.end()) collection = loading->second;
-  }
-  if (collection) collection->OnSegmentChange(record);
+  if (auto collection = FindLoadedOrLoading(record.collection_id())) collection->OnSegmentChange(record);
 }
 
 namespace {
@@ -416,10 +426,9 @@ bool PkLess(const spb::FieldSchema& pk, const RowRef& a, const RowRef& b) {
 
 StatusOr<QueryResult> QueryNode::Query(const ReadSpec& read, const std::vector<int64_t>& output_field_ids,
                                        int64_t offset, int64_t limit) {
-  auto collection = Find(read.collection_id);
-  if (!collection) return Status(Code::kCollectionNotLoaded, "collection not loaded[collection=" +
-                                                                 std::to_string(read.collection_id) + "]");
-  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  auto ready = Serviceable(read);
+  if (!ready.ok()) return ready.status();
+  auto& collection = *ready;
   auto segments = collection->Segments(read.partition_ids);
   std::vector<std::unique_ptr<Segment::Reader>> readers;
   std::vector<RowRef> rows;
@@ -449,15 +458,7 @@ StatusOr<QueryResult> QueryNode::Query(const ReadSpec& read, const std::vector<i
 }
 
 void QueryNode::OnIndexBuilt(int64_t collection_id, int64_t segment_id, const segment::IndexFiles& files) {
-  std::shared_ptr<LoadedCollection> collection;
-  {
-    std::lock_guard lock(mu_);
-    auto it = collections_.find(collection_id);
-    if (it != collections_.end()) collection = it->second;
-    auto loading = loading_.find(collection_id);
-    if (!collection && loading != loading_.end()) collection = loading->second;
-  }
-  if (collection) collection->AttachIndex(segment_id, files);
+  if (auto collection = FindLoadedOrLoading(collection_id)) collection->AttachIndex(segment_id, files);
 }
 
 std::optional<wal::Position> QueryNode::ConsumedFloor(const std::string& pchannel) const {
@@ -476,10 +477,9 @@ std::optional<wal::Position> QueryNode::ConsumedFloor(const std::string& pchanne
 }
 
 StatusOr<int64_t> QueryNode::Count(const ReadSpec& read) {
-  auto collection = Find(read.collection_id);
-  if (!collection) return Status(Code::kCollectionNotLoaded, "collection not loaded[collection=" +
-                                                                 std::to_string(read.collection_id) + "]");
-  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  auto ready = Serviceable(read);
+  if (!ready.ok()) return ready.status();
+  auto& collection = *ready;
   int64_t count = 0;
   for (const auto& seg : collection->Segments(read.partition_ids)) count += seg->Read().CountVisible(read.filter, read.mvcc_ts);
   return count;
@@ -502,10 +502,9 @@ bool Better(index::MetricType metric, float a, float b) { return index::LargerIs
 
 StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& search,
                                        const std::vector<int64_t>& output_field_ids) {
-  auto collection = Find(read.collection_id);
-  if (!collection) return Status(Code::kCollectionNotLoaded, "collection not loaded[collection=" +
-                                                                 std::to_string(read.collection_id) + "]");
-  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  auto ready = Serviceable(read);
+  if (!ready.ok()) return ready.status();
+  auto& collection = *ready;
   const int64_t nq = search.queries->rows;
   // Grouping needs more candidates than hits: several may share a group.
   const int64_t per_segment_k = search.group_by_field_id ? search.k * search.group_size * 4 : search.k;

@@ -117,6 +117,10 @@ class QueryNode {
   class LoadedCollection;
 
   std::shared_ptr<LoadedCollection> Find(int64_t collection_id) const;
+  // Also a collection still loading: flush and index events must reach it.
+  std::shared_ptr<LoadedCollection> FindLoadedOrLoading(int64_t collection_id) const;
+  // The loaded collection once it has consumed past the read's guarantee timestamp.
+  StatusOr<std::shared_ptr<LoadedCollection>> Serviceable(const ReadSpec& read) const;
   void OnSegmentChange(const quiver::data::SegmentRecord& record);
 
   wal::Wal* wal_;
