@@ -1,9 +1,10 @@
 // ObjectStore: immutable objects (segment binlogs, index files) by key.
 //
-// Contract (shared by local files and, later, S3-compatible storage):
+// Contract (shared by local files and S3-compatible storage):
 // - Put is atomic and durable: a reader sees the whole new object or none of it, and an
 //   acknowledged Put survives SIGKILL and power loss. Put replaces an existing object.
-// - Keys are '/'-separated paths without a leading '/'; List returns keys in ascending order.
+// - Keys are '/'-separated paths without a leading '/' (object_key.h checks them; anything else
+//   is kParameterInvalid); List returns keys in ascending byte order.
 // - Get of a missing key fails with Code::kIoKeyNotFound; Delete of a missing key is OK.
 #pragma once
 

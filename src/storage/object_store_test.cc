@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "storage/object_store_factory.h"
+#include "storage/s3/s3_test_util.h"
 
 namespace quiver::storage {
 namespace {
@@ -54,15 +55,21 @@ int64_t WholeVersion(const std::string& payload, size_t size) {
 // ---- Conformance suite: every ObjectStore backend must pass it ------------------------------
 
 // One backend under test. `open` gets a fresh empty directory it may use as its namespace
-// (a local root; an S3 backend would derive a bucket prefix from it).
+// (a local root); the S3 backend takes a fresh key prefix in a shared bucket instead.
 struct Backend {
   std::string name;
   std::function<StatusOr<std::unique_ptr<ObjectStore>>(const std::string& dir)> open;
+  // Needs the services of scripts/backends.sh. Listed even when they are absent, so that
+  // ctest (which lists the tests without them) knows the test, and skipped then.
+  bool needs_services = false;
 };
 
 class ObjectStoreConformance : public testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (GetParam().needs_services && !quiver::test::BackendsConfig()) {
+      GTEST_SKIP() << "QUIVER_BACKENDS_CONFIG is not set (run with ctest, or scripts/backends.sh up)";
+    }
     auto store = GetParam().open(dir_.path());
     ASSERT_TRUE(IsOk(store));
     store_ = std::move(*store);
@@ -251,8 +258,16 @@ TEST_P(ObjectStoreConformance, ConcurrentWritersAndReadersSeeOnlyWholeObjects) {
   EXPECT_TRUE(churn->empty());
 }
 
+// Each test gets a fresh key prefix in the shared bucket as its namespace.
+StatusOr<std::unique_ptr<ObjectStore>> OpenTestS3Store(const std::string&) {
+  auto options = test::TestS3Options();
+  if (!options) return Status(Code::kServiceUnavailable, "no S3 service configured");
+  return OpenS3ObjectStore(*options);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformance,
-                         testing::Values(Backend{"Local", [](const std::string& dir) { return OpenLocalObjectStore(dir); }}),
+                         testing::Values(Backend{"Local", [](const std::string& dir) { return OpenLocalObjectStore(dir); }},
+                                         Backend{"S3", OpenTestS3Store, /*needs_services=*/true}),
                          [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 // ---- LocalObjectStore specifics -------------------------------------------------------------

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <utility>
 
+#include "storage/object_key.h"
+
 namespace quiver::storage {
 namespace {
 
@@ -51,37 +53,14 @@ class FileDescriptor {
   int fd_ = -1;
 };
 
-// Checks one '/'-separated segment of a key or of a List prefix's directory part.
-Status ValidateSegment(std::string_view segment, const std::string& key) {
-  if (segment.empty()) return InvalidParameter("object key has an empty path segment: '" + key + "'");
-  if (segment == "." || segment == "..") {
-    return InvalidParameter("object key has a '" + std::string(segment) + "' segment: '" + key + "'");
-  }
-  if (segment.starts_with(kTempPrefix)) {
-    return InvalidParameter("object key segment may not start with '" + std::string(kTempPrefix) +
-                            "' (reserved for writes in progress): '" + key + "'");
-  }
-  return Status::OK();
+// Temp file names are reserved: a key using one could be mistaken for a write in progress.
+Status RejectTempNames(std::string_view segment, const std::string& key) {
+  if (!segment.starts_with(kTempPrefix)) return Status::OK();
+  return InvalidParameter("object key segment may not start with '" + std::string(kTempPrefix) +
+                          "' (reserved for writes in progress): '" + key + "'");
 }
 
-// Keys are relative '/'-separated paths; List prefixes are the same, except that their
-// last segment may be partial or empty ("a/b" matches "a/bc", "a/" matches "a/x").
-Status ValidateKeyOrPrefix(const std::string& key, bool is_prefix) {
-  if (key.empty()) {
-    return is_prefix ? Status::OK() : InvalidParameter("object key is empty");
-  }
-  if (key.front() == '/') return InvalidParameter("object key must not start with '/': '" + key + "'");
-  if (key.find('\0') != std::string::npos) return InvalidParameter("object key contains a NUL byte");
-  size_t start = 0;
-  while (true) {
-    size_t slash = key.find('/', start);
-    if (slash == std::string::npos) {
-      return is_prefix ? Status::OK() : ValidateSegment(std::string_view(key).substr(start), key);
-    }
-    QUIVER_RETURN_IF_ERROR(ValidateSegment(std::string_view(key).substr(start, slash - start), key));
-    start = slash + 1;
-  }
-}
+Status ValidateKey(const std::string& key) { return ValidateObjectKey(key, RejectTempNames); }
 
 std::string ParentOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
@@ -240,7 +219,7 @@ StatusOr<std::string> LocalObjectStore::WriteTempFile(const std::string& dir, st
 }
 
 Status LocalObjectStore::Put(const std::string& key, std::string_view data) {
-  QUIVER_RETURN_IF_ERROR(ValidateKeyOrPrefix(key, /*is_prefix=*/false));
+  QUIVER_RETURN_IF_ERROR(ValidateKey(key));
   std::string path = PathOf(key);
   std::string dir = ParentOf(path);
   auto temp = WriteTempFile(dir, data);
@@ -258,7 +237,7 @@ StatusOr<std::string> LocalObjectStore::Get(const std::string& key) {
 }
 
 StatusOr<std::string> LocalObjectStore::GetRange(const std::string& key, uint64_t offset, uint64_t length) {
-  QUIVER_RETURN_IF_ERROR(ValidateKeyOrPrefix(key, /*is_prefix=*/false));
+  QUIVER_RETURN_IF_ERROR(ValidateKey(key));
   std::string path = PathOf(key);
   auto object = OpenObject(path, key);
   if (!object.ok()) return object.status();
@@ -270,7 +249,7 @@ StatusOr<std::string> LocalObjectStore::GetRange(const std::string& key, uint64_
 }
 
 StatusOr<std::vector<ObjectInfo>> LocalObjectStore::List(const std::string& prefix) {
-  QUIVER_RETURN_IF_ERROR(ValidateKeyOrPrefix(prefix, /*is_prefix=*/true));
+  QUIVER_RETURN_IF_ERROR(ValidateListPrefix(prefix, RejectTempNames));
   // Start at the deepest directory the prefix names in full rather than walking the root.
   std::string dir_key = prefix.substr(0, prefix.rfind('/') + 1);
   std::vector<ObjectInfo> objects;
@@ -280,7 +259,7 @@ StatusOr<std::vector<ObjectInfo>> LocalObjectStore::List(const std::string& pref
 }
 
 Status LocalObjectStore::Delete(const std::string& key) {
-  QUIVER_RETURN_IF_ERROR(ValidateKeyOrPrefix(key, /*is_prefix=*/false));
+  QUIVER_RETURN_IF_ERROR(ValidateKey(key));
   std::string path = PathOf(key);
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return Status::OK();  // no such object
