@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency from Debian's packages and the npm registry.
 # Idempotent: installs only what is missing, so `make` can call it on every run cheaply.
+#   scripts/install-deps.sh             what building and running Quiver needs
+#   scripts/install-deps.sh --services  also the servers the tests and `make backends` start
+#                                       (etcd, NATS, Ceph's radosgw)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +12,11 @@ DEB_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libyaml-cpp-dev libfaiss-dev libhnswlib-dev libopenblas-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   nlohmann-json3-dev libzstd-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  curl
+  curl libcurl4-openssl-dev libssl-dev libnats-dev golang-etcd-server-dev
 )
+if [ "${1:-}" = "--services" ]; then
+  DEB_PACKAGES+=(etcd-server etcd-client nats-server radosgw ceph-mon ceph-osd ceph-common)
+fi
 # Node.js may come from elsewhere (a newer build); Debian's is enough when there is none.
 command -v node >/dev/null && command -v npm >/dev/null || DEB_PACKAGES+=(nodejs npm)
 

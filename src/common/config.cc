@@ -157,6 +157,7 @@ const std::vector<Field>& Fields() {
                         [](Config& c) -> auto& { return c.mq.type; }),
       ListField("natsmq", "servers", [](Config& c) -> auto& { return c.natsmq.servers; }),
       IntField("natsmq", "replicas", 1, 5, [](Config& c) -> auto& { return c.natsmq.replicas; }),
+      StringField("natsmq", "streamPrefix", [](Config& c) -> auto& { return c.natsmq.stream_prefix; }),
       EnumField<std::string>("log", "level",
                              {{"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"},
                               {"error", "error"}},

@@ -53,6 +53,7 @@ struct Config {
   struct NatsMq {
     std::vector<std::string> servers = {"nats://127.0.0.1:4222"};
     int replicas = 3;
+    std::string stream_prefix = "quiver";  // JetStream stream names start with it
   } natsmq;
   struct Log {
     std::string level = "info";  // trace | debug | info | warn | error

@@ -75,6 +75,7 @@ TEST_F(ConfigTest, DefaultsWithoutFileOrEnv) {
   EXPECT_EQ(config.mq.type, MqType::kEmbedded);
   EXPECT_THAT(config.natsmq.servers, ElementsAre("nats://127.0.0.1:4222"));
   EXPECT_EQ(config.natsmq.replicas, 3);
+  EXPECT_EQ(config.natsmq.stream_prefix, "quiver");
   EXPECT_EQ(config.log.level, "info");
   EXPECT_EQ(config.common.storage_type, StorageType::kLocal);
   EXPECT_EQ(config.metastore.type, MetastoreType::kEmbedded);
