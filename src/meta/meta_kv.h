@@ -1,10 +1,12 @@
 // MetaKV: the metadata store every role keeps its state in.
 //
-// Contract (shared by the embedded RocksDB store and, later, etcd):
+// Contract (shared by the embedded RocksDB store and etcd):
 // - Keys are ordered byte strings; Scan(prefix) returns keys in ascending order.
 // - Every successful write (Put, Delete, a committed Txn) advances one store-wide revision
 //   and is durable before it returns: a process started after the call returned sees it.
 //   As in etcd, a write that changes nothing (deleting a missing key) keeps the revision.
+//   On etcd the revision is the cluster's: writes of other namespaces advance it too, so
+//   callers compare revisions and never count on their spacing.
 // - Txn applies all its ops atomically iff every compare holds (etcd's If/Then).
 // - Watch delivers every change under a prefix after a revision, in revision order.
 // - Keys put with a lease vanish when the lease expires or is revoked; sessions and leader
@@ -84,9 +86,19 @@ class MetaKV {
   virtual StatusOr<int64_t> CurrentRevision() = 0;
 
   // Calls `on_event` for every change under `prefix` with revision > `after_revision`,
-  // from a background thread, in order. Fails if that history is no longer available.
+  // from a background thread, in order, each exactly once. Fails if that history is no
+  // longer available.
+  StatusOr<std::unique_ptr<WatchHandle>> Watch(const std::string& prefix, int64_t after_revision,
+                                               std::function<void(const WatchEvent&)> on_event) {
+    return Watch(prefix, after_revision, std::move(on_event), nullptr);
+  }
+  // As above; `on_broken` (may be empty) is called once, from the same thread, if the watch
+  // ends before its handle is destroyed because history it still had to deliver is gone
+  // (etcd: the store was unreachable for longer than its compaction window). No event
+  // follows it: a caller that must not miss changes re-reads and watches again.
   virtual StatusOr<std::unique_ptr<WatchHandle>> Watch(const std::string& prefix, int64_t after_revision,
-                                                       std::function<void(const WatchEvent&)> on_event) = 0;
+                                                       std::function<void(const WatchEvent&)> on_event,
+                                                       std::function<void(const Status&)> on_broken) = 0;
 
   virtual StatusOr<LeaseId> GrantLease(std::chrono::milliseconds ttl) = 0;
   // Restarts the lease's TTL; fails with kIoKeyNotFound if it already expired.

@@ -15,13 +15,20 @@
 #include <stdexcept>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 #include "meta/meta_kv_factory.h"
+#include "meta/meta_test_backends.h"
 
 namespace quiver::meta {
 namespace {
 
 using quiver::test::IsOk;
 using quiver::test::TempDir;
+using quiver::test::AllMetaBackends;
+using quiver::test::MetaBackend;
+using quiver::test::MetaBackendName;
 
 using namespace std::chrono_literals;
 
@@ -58,18 +65,11 @@ bool Eventually(const std::function<bool()>& condition) {
   return condition();
 }
 
-// The conformance suite every MetaKV backend must pass. `open` gets a fresh scratch
-// directory per test (a backend that does not store locally may use it as a namespace).
-struct Backend {
-  std::string name;
-  std::function<StatusOr<std::unique_ptr<MetaKV>>(const std::string& dir)> open;
-};
-
-void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
-
-class MetaKVConformanceTest : public testing::TestWithParam<Backend> {
+// The conformance suite every MetaKV backend must pass.
+class MetaKVConformanceTest : public testing::TestWithParam<MetaBackend> {
  protected:
   void SetUp() override {
+    if (GetParam().needs_services && !quiver::test::BackendsConfig()) GTEST_SKIP() << "needs the test services";
     auto opened = GetParam().open(dir_.path());
     ASSERT_TRUE(IsOk(opened));
     kv_ = std::move(*opened);
@@ -337,8 +337,10 @@ TEST_P(MetaKVConformanceTest, CallbackMayDestroyItsOwnHandle) {
   ASSERT_TRUE(IsOk(kv_->Put("self/1", "1")));
   ASSERT_TRUE(IsOk(kv_->Put("self/2", "2")));
 
-  // The observer still getting both events shows delivery did not deadlock.
+  // The observer still getting both events shows delivery did not deadlock. Watches may
+  // deliver independently (etcd: a stream each), so the first call may come after that.
   EXPECT_EQ(log.WaitFor(2).size(), 2u);
+  EXPECT_TRUE(Eventually([&] { return calls > 0; }));
   EXPECT_EQ(calls, 1);
 }
 
@@ -430,8 +432,47 @@ TEST_P(MetaKVConformanceTest, GrantLeaseReturnsDistinctPositiveIds) {
   EXPECT_FALSE(kv_->GrantLease(0ms).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MetaKVConformanceTest, testing::Values(Backend{"rocksdb", OpenEmbeddedMetaKV}),
-                         [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
+TEST_P(MetaKVConformanceTest, KeysAndValuesAreBinarySafe) {
+  const std::string zero_key("bin/\0a", 6);
+  const std::string high_key = "bin/\xff\xff";
+  const std::string value("v\0\xff\x01", 4);
+  ASSERT_TRUE(IsOk(kv_->Put(zero_key, value)));
+  ASSERT_TRUE(IsOk(kv_->Put(high_key, value)));
+  ASSERT_TRUE(IsOk(kv_->Put("bin0", "outside")));
+  EXPECT_EQ(Value(zero_key), value);
+  EXPECT_EQ(Keys("bin/"), (std::vector<std::string>{zero_key, high_key}));
+  EXPECT_EQ(Keys("bin/\xff"), std::vector<std::string>{high_key});  // a prefix ending in 0xff
+
+  EventLog log;
+  auto handle = kv_->Watch("bin/\xff", Revision(), log.Callback());
+  ASSERT_TRUE(IsOk(handle));
+  ASSERT_TRUE(IsOk(kv_->Put(zero_key, "not watched")));
+  ASSERT_TRUE(IsOk(kv_->Put(high_key, value + value)));
+  auto events = log.WaitFor(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv.key, high_key);
+  EXPECT_EQ(events[0].kv.value, value + value);
+
+  ASSERT_TRUE(IsOk(kv_->DeletePrefix("bin/\xff")));
+  EXPECT_EQ(Keys("bin"), (std::vector<std::string>{zero_key, "bin0"}));
+}
+
+TEST_P(MetaKVConformanceTest, TxnOpsApplyOneAfterAnother) {
+  ASSERT_TRUE(IsOk(kv_->Put("t/old", "1")));
+  ASSERT_TRUE(IsOk(kv_->Put("keep", "1")));
+  const int64_t before = Revision();
+  auto committed = kv_->Txn({{"keep", "1"}}, {Op::Put("t/a", "1"), Op::DeletePrefix("t/"), Op::Put("t/b", "2"),
+                                              Op::Put("keep", "2"), Op::Delete("keep"), Op::Put("keep", "3"),
+                                              Op::Put("gone", "x"), Op::Delete("gone")});
+  ASSERT_TRUE(IsOk(committed));
+  EXPECT_TRUE(*committed);
+  EXPECT_EQ(Keys(""), (std::vector<std::string>{"keep", "t/b"}));
+  EXPECT_EQ(Value("keep"), "3");
+  EXPECT_EQ(Value("t/b"), "2");
+  EXPECT_EQ(Revision(), before + 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MetaKVConformanceTest, testing::ValuesIn(AllMetaBackends()), MetaBackendName);
 
 // ---- RocksDB-specific: durability across processes and restarts ----
 
@@ -579,6 +620,128 @@ TEST(RocksDbMetaKVTest, WatchHistoryKeepsOnlyRecentEvents) {
   auto events = log.WaitFor(1);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].kv.key, "recent");
+}
+
+// ---- etcd-specific: endpoints, namespaces, compaction, lease cleanup ----
+
+TEST(EtcdMetaKVOpenTest, FailsNamingEtcdWhenNoMemberAnswers) {
+  EtcdOptions options;
+  options.endpoints = {"127.0.0.1:1"};
+  options.root_path = "unreachable";
+  options.retry_timeout = 1s;
+  auto kv = OpenEtcdMetaKV(options);
+  ASSERT_FALSE(kv.ok());
+  EXPECT_EQ(kv.status().code(), Code::kIoFailed);
+  EXPECT_NE(kv.status().reason().find("etcd at 127.0.0.1:1 unavailable"), std::string::npos) << kv.status().reason();
+}
+
+TEST(EtcdMetaKVOpenTest, RejectsEndpointsItCannotUse) {
+  for (const char* endpoint : {"https://127.0.0.1:2379", "127.0.0.1", "no-such-host.invalid:2379"}) {
+    EtcdOptions options;
+    options.endpoints = {endpoint};
+    options.root_path = "x";
+    options.retry_timeout = 1s;
+    auto kv = OpenEtcdMetaKV(options);
+    EXPECT_FALSE(kv.ok()) << endpoint;
+  }
+}
+
+class EtcdMetaKVTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto options = quiver::test::TestEtcdOptions(dir_.path());
+    if (!options) GTEST_SKIP() << "needs the test services";
+    options_ = *options;
+  }
+
+  std::unique_ptr<MetaKV> Open(const EtcdOptions& options) {
+    auto kv = OpenEtcdMetaKV(options);
+    EXPECT_TRUE(IsOk(kv));
+    return kv.ok() ? std::move(*kv) : nullptr;
+  }
+
+  TempDir dir_;
+  EtcdOptions options_;
+};
+
+TEST_F(EtcdMetaKVTest, EndpointsMayBeHostNamesAndUrls) {
+  EtcdOptions options = options_;
+  for (auto& endpoint : options.endpoints) endpoint = "http://localhost:" + endpoint.substr(endpoint.rfind(':') + 1);
+  auto kv = Open(options);
+  ASSERT_NE(kv, nullptr);
+  ASSERT_TRUE(IsOk(kv->Put("k", "v")));
+  EXPECT_EQ(*kv->Get("k"), "v");
+}
+
+TEST_F(EtcdMetaKVTest, NamespacesDoNotSeeEachOther) {
+  EtcdOptions other_options = options_;
+  other_options.root_path += "-other";
+  auto kv = Open(options_);
+  auto other = Open(other_options);
+  ASSERT_NE(kv, nullptr);
+  ASSERT_NE(other, nullptr);
+
+  EventLog other_log;
+  auto watch = other->Watch("", *other->CurrentRevision(), other_log.Callback());
+  ASSERT_TRUE(IsOk(watch));
+  ASSERT_TRUE(IsOk(kv->Put("k", "mine")));
+  ASSERT_TRUE(IsOk(kv->Txn({{"k", "mine"}}, {Op::Put("t", "mine")})));
+  ASSERT_TRUE(IsOk(other->Put("k", "theirs")));
+  ASSERT_TRUE(IsOk(kv->DeletePrefix("")));
+
+  EXPECT_EQ(*other->Get("k"), "theirs");
+  auto theirs = other->Scan("");
+  ASSERT_TRUE(IsOk(theirs));
+  ASSERT_EQ(theirs->size(), 1u);
+  EXPECT_EQ(theirs->front().key, "k");
+  auto events = other_log.WaitFor(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv.value, "theirs");
+}
+
+TEST_F(EtcdMetaKVTest, WatchFromCompactedHistoryFails) {
+  auto kv = Open(options_);
+  ASSERT_NE(kv, nullptr);
+  ASSERT_TRUE(IsOk(kv->Put("a", "1")));
+  const int64_t first = *kv->CurrentRevision();
+  ASSERT_TRUE(IsOk(kv->Put("a", "2")));
+  const int64_t second = *kv->CurrentRevision();
+
+  // Compacts the shared etcd only up to now: no test watches from older revisions.
+  auto channel = grpc::CreateChannel(options_.endpoints[0], grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  etcdserverpb::CompactionRequest compaction;
+  compaction.set_revision(second);
+  etcdserverpb::CompactionResponse compacted;
+  ASSERT_TRUE(etcdserverpb::KV::NewStub(channel)->Compact(&context, compaction, &compacted).ok());
+
+  auto stale = kv->Watch("", first - 1, [](const WatchEvent&) {});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), Code::kIoFailed);
+  EXPECT_NE(stale.status().reason().find("compacted"), std::string::npos) << stale.status().reason();
+
+  EventLog log;
+  auto recent = kv->Watch("", first, log.Callback());
+  ASSERT_TRUE(IsOk(recent));
+  auto events = log.WaitFor(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv.value, "2");
+}
+
+TEST_F(EtcdMetaKVTest, ClosingTheStoreRevokesItsLeases) {
+  auto kv = Open(options_);
+  ASSERT_NE(kv, nullptr);
+  auto lease = kv->GrantLease(60s);
+  ASSERT_TRUE(IsOk(lease));
+  ASSERT_TRUE(IsOk(kv->Put("session", "1", *lease)));
+  ASSERT_TRUE(IsOk(kv->Put("plain", "1")));
+  kv.reset();
+
+  auto reopened = Open(options_);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(*reopened->Get("session"), std::nullopt);
+  EXPECT_EQ(*reopened->Get("plain"), "1");
+  EXPECT_EQ(reopened->KeepAlive(*lease).code(), Code::kIoKeyNotFound);
 }
 
 }  // namespace

@@ -212,7 +212,8 @@ StatusOr<bool> RocksDbMetaKV::Txn(const std::vector<Compare>& compares, const st
 StatusOr<int64_t> RocksDbMetaKV::CurrentRevision() { return revision_.load(); }
 
 StatusOr<std::unique_ptr<WatchHandle>> RocksDbMetaKV::Watch(const std::string& prefix, int64_t after_revision,
-                                                            std::function<void(const WatchEvent&)> on_event) {
+                                                            std::function<void(const WatchEvent&)> on_event,
+                                                            std::function<void(const Status&)> /*on_broken*/) {
   return watch_hub_->Watch(prefix, after_revision, std::move(on_event));
 }
 

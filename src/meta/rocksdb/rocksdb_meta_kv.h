@@ -46,8 +46,11 @@ class RocksDbMetaKV final : public MetaKV {
   StatusOr<std::vector<KeyValue>> Scan(const std::string& prefix, size_t limit = 0) override;
   StatusOr<bool> Txn(const std::vector<Compare>& compares, const std::vector<Op>& ops) override;
   StatusOr<int64_t> CurrentRevision() override;
+  using MetaKV::Watch;
+  // Never calls `on_broken`: the history keeps every event a watcher has yet to receive.
   StatusOr<std::unique_ptr<WatchHandle>> Watch(const std::string& prefix, int64_t after_revision,
-                                               std::function<void(const WatchEvent&)> on_event) override;
+                                               std::function<void(const WatchEvent&)> on_event,
+                                               std::function<void(const Status&)> on_broken) override;
   StatusOr<LeaseId> GrantLease(std::chrono::milliseconds ttl) override;
   Status KeepAlive(LeaseId lease) override;
   Status RevokeLease(LeaseId lease) override;
