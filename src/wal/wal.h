@@ -1,11 +1,13 @@
 // WAL: named channels of ordered, durable records — the source of truth for every write.
 //
-// Contract (shared by the embedded log and, later, NATS JetStream):
+// Contract (shared by the embedded log, local/, and NATS JetStream, nats/):
 // - Records of one channel have positions 1, 2, 3, … in append order; the order of two
 //   Append calls on a channel is the order in which the calls were made.
 // - Append returns the positions at once and a future that becomes OK only when every
-//   record of the call is durable (survives SIGKILL and power loss). Concurrent appends
-//   share one sync (group commit).
+//   record of the call is durable: synced to disk, surviving SIGKILL and power loss
+//   (embedded; concurrent appends share one sync), or held by a majority of the stream's
+//   replicas, surviving the loss of a minority of the servers (NATS; JetStream 2.9 does not
+//   fsync each write).
 // - Readers see only durable records, in position order, and never a record twice.
 // - Truncate(before) may drop records below `before`; reading them afterwards fails.
 #pragma once

@@ -1,4 +1,3 @@
-#include "common/test_util.h"
 #include "wal/wal.h"
 
 #include <fcntl.h>
@@ -22,6 +21,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/test_util.h"
 #include "wal/local/local_wal.h"
 #include "wal/local/segment_file.h"
 #include "wal/wal_factory.h"
@@ -165,13 +165,21 @@ void ExpectConcurrentAppendsAreReadExactlyOnce(Wal& wal, int channels, int appen
 struct Backend {
   std::string name;
   std::function<StatusOr<std::unique_ptr<Wal>>(const std::string& dir)> open;
+  // Needs the services of scripts/backends.sh. Listed even when they are absent, so that
+  // ctest (which lists the tests without them) knows the test, and skipped then.
+  bool needs_services = false;
 };
 
 void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 class WalConformanceTest : public testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    if (GetParam().needs_services && !quiver::test::BackendsConfig()) {
+      GTEST_SKIP() << "QUIVER_BACKENDS_CONFIG is not set (run with ctest, or scripts/backends.sh up)";
+    }
+    Reopen();
+  }
 
   void Reopen() {
     wal_.reset();
@@ -351,12 +359,26 @@ LocalWalOptions SmallUncachedSegments() {
   return options;
 }
 
+// The test NATS cluster, with streams of this test's own: tests run in parallel against the
+// same cluster, which is not wiped between them. The prefix stays the same across reopens.
+StatusOr<std::unique_ptr<Wal>> OpenTestNatsWal(const std::string& dir) {
+  auto config = quiver::test::BackendsConfig();
+  if (!config) return Status(Code::kServiceNotReady, "the test services are not running (QUIVER_BACKENDS_CONFIG)");
+  NatsWalOptions options;
+  options.servers = config->natsmq.servers;
+  options.replicas = config->natsmq.replicas;
+  const std::string name = fs::path(dir).filename().string();  // quiver-test-XXXXXX
+  options.stream_prefix = fmt::format("qt_{}_{}", name.substr(name.rfind('-') + 1), getpid());
+  return OpenNatsWal(options);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, WalConformanceTest,
                          testing::Values(Backend{"local", [](const std::string& dir) { return OpenLocalWal(dir); }},
                                          Backend{"local_small_uncached_segments",
                                                  [](const std::string& dir) {
                                                    return OpenLocalWal(dir, SmallUncachedSegments());
-                                                 }}),
+                                                 }},
+                                         Backend{"nats", OpenTestNatsWal, true}),
                          [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 // ---- LocalWal: files, recovery, group commit, crashes ----

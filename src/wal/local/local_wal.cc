@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <deque>
 #include <filesystem>
@@ -18,6 +17,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include "wal/channel_name.h"
+
 namespace quiver::wal {
 namespace {
 
@@ -26,26 +27,10 @@ namespace fs = std::filesystem;
 constexpr char kLockFileName[] = "LOCK";
 constexpr char kTruncationFileName[] = "TRUNCATED_BEFORE";
 constexpr char kTruncationTempFileName[] = "TRUNCATED_BEFORE.tmp";
-constexpr size_t kMaxChannelNameLength = 200;
 // The writer hands a channel's encoded records to the kernel in pieces of about this size.
 constexpr size_t kWriteChunkBytes = 4 << 20;
 // Threads that sync segments of other channels while the writer syncs one itself.
 constexpr size_t kSyncHelperThreads = 3;
-
-// Channel names become directory names, so only a safe subset is accepted.
-Status ValidateChannelName(const std::string& name) {
-  const bool safe_chars = std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-  if (name.empty() || name.size() > kMaxChannelNameLength || !safe_chars || name.front() == '.' ||
-      name.find("..") != std::string::npos) {
-    return InvalidParameter(
-        fmt::format("WAL channel name \"{}\" must be 1 to {} letters, digits, '_', '-' or '.', not start with '.' "
-                    "and not contain \"..\"",
-                    name, kMaxChannelNameLength));
-  }
-  return Status::OK();
-}
 
 std::string SegmentPath(const std::string& channel_dir, Position first) {
   return channel_dir + "/" + SegmentFileName(first);
