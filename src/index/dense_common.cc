@@ -218,4 +218,14 @@ SingleThreadedFaiss::SingleThreadedFaiss() : previous_(omp_get_max_threads()) {
 
 SingleThreadedFaiss::~SingleThreadedFaiss() { omp_set_num_threads(previous_); }
 
+Status CheckRowsInRange(std::span<const int64_t> rows, int64_t count) {
+  for (int64_t row : rows) {
+    if (row < 0 || row >= count) {
+      return InvalidParameter("row " + std::to_string(row) + " is outside the index's " + std::to_string(count) +
+                              " rows");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace quiver::index::dense

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,9 @@ SearchResult ExactSearch(const RowSource& source, MetricType metric, const float
                          const std::optional<KeyRange>& range, const RowFilter& filter);
 
 int64_t BuildParam(const IndexSpec& spec, const std::string& name, int64_t fallback);
+
+// Checks that every one of `rows` names a row of an index with `count` rows (ReconstructRows).
+Status CheckRowsInRange(std::span<const int64_t> rows, int64_t count);
 
 // Checks what every dense index's Search needs: dense queries of the index's dimension, k > 0.
 Status CheckSearch(const IndexSpec& spec, const QueryVectors& queries, int64_t k);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -386,6 +387,38 @@ TEST(DenseIndexTest, SerializedIndexAnswersIdentically) {
       auto mismatched = std::move(*CreateVectorIndex(Spec(other, metric, 32, SmallParams(other))));
       EXPECT_FALSE(mismatched->Deserialize(*blob).ok()) << Name(type);
       EXPECT_FALSE(loaded->Deserialize(blob->substr(0, blob->size() / 2)).ok()) << Name(type);
+    }
+  }
+}
+
+// A sealed segment drops its vector column when its index gives the rows back bit for bit.
+TEST(DenseIndexTest, ReconstructGivesBackExactlyTheBuiltRows) {
+  Dataset data = Clustered(2000, 24, 41);
+  data.values[5] = -0.0f;  // bit for bit, not merely equal
+  data.values[7] = 1e-40f;  // a subnormal
+  std::vector<int64_t> rows(static_cast<size_t>(data.rows));
+  for (int64_t r = 0; r < data.rows; ++r) rows[static_cast<size_t>(r)] = (r * 7919) % data.rows;  // every row, shuffled
+  for (MetricType metric : {MetricType::kL2, MetricType::kIP, MetricType::kCosine}) {
+    for (IndexType type : kDenseTypes) {
+      SCOPED_TRACE(Name(type) + " metric " + MetricName(metric));
+      const IndexSpec spec = Spec(type, metric, data.dim, SmallParams(type));
+      auto built = Build(spec, data);
+      auto loaded = std::move(*CreateVectorIndex(spec));
+      ASSERT_TRUE(loaded->Deserialize(*built->Serialize()).ok());
+      const bool exact = metric != MetricType::kCosine && !Quantized(type);
+      for (const VectorIndex* index : {built.get(), loaded.get()}) {
+        ASSERT_EQ(index->HoldsRawVectors(), exact);
+        std::vector<float> out(rows.size() * data.dim, 42.0f);
+        Status status = index->ReconstructRows(rows, out.data());
+        ASSERT_EQ(status.ok(), exact) << status.ToString();
+        if (!exact) continue;
+        for (size_t i = 0; i < rows.size(); ++i) {
+          ASSERT_EQ(std::memcmp(out.data() + i * data.dim, data.row(rows[i]), data.dim * sizeof(float)), 0)
+              << "row " << rows[i];
+        }
+        const int64_t outside[] = {0, data.rows};
+        EXPECT_FALSE(index->ReconstructRows(outside, out.data()).ok());
+      }
     }
   }
 }

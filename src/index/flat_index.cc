@@ -15,6 +15,16 @@ class FlatIndex final : public VectorIndex {
   const IndexSpec& spec() const override { return spec_; }
   int64_t rows() const override { return rows_; }
   size_t MemoryBytes() const override { return vectors_.capacity() * sizeof(float); }
+  bool HoldsRawVectors() const override { return spec_.metric != MetricType::kCosine; }
+
+  Status ReconstructRows(std::span<const int64_t> rows, float* out) const override {
+    if (!HoldsRawVectors()) return VectorIndex::ReconstructRows(rows, out);
+    QUIVER_RETURN_IF_ERROR(CheckRowsInRange(rows, rows_));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::memcpy(out + i * spec_.dim, vectors_.data() + rows[i] * spec_.dim, spec_.dim * sizeof(float));
+    }
+    return Status::OK();
+  }
 
   Status Build(const VectorData& data) override {
     QUIVER_RETURN_IF_ERROR(CheckDenseVectors(data, spec_.dim, "FLAT index data"));

@@ -2,6 +2,7 @@
 // skip disallowed rows, and an exact scan when a filter leaves too few rows for the graph.
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,18 @@ class HnswIndex final : public VectorIndex {
   const IndexSpec& spec() const override { return spec_; }
   int64_t rows() const override { return rows_; }
   size_t MemoryBytes() const override { return graph_ ? graph_->MemoryBytes() : 0; }
+  // hnswlib copies each vector into the graph's base layer as given; only COSINE rows were
+  // normalized first.
+  bool HoldsRawVectors() const override { return spec_.metric != MetricType::kCosine; }
+
+  Status ReconstructRows(std::span<const int64_t> rows, float* out) const override {
+    if (!HoldsRawVectors()) return VectorIndex::ReconstructRows(rows, out);
+    QUIVER_RETURN_IF_ERROR(CheckRowsInRange(rows, rows_));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::memcpy(out + i * spec_.dim, graph_->Vector(rows[i]), spec_.dim * sizeof(float));
+    }
+    return Status::OK();
+  }
 
   Status Build(const VectorData& data) override {
     QUIVER_RETURN_IF_ERROR(CheckDenseVectors(data, spec_.dim, "HNSW index data"));

@@ -83,7 +83,25 @@ class IvfIndex final : public VectorIndex {
     if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(index_.get())) {
       bytes += (pq->pq.centroids.size() + pq->precomputed_table.size()) * sizeof(float);
     }
-    return bytes;
+    return bytes + list_of_row_.capacity() * sizeof(uint16_t);
+  }
+
+  // IVF_FLAT's lists hold the rows as given (unless COSINE normalized them).
+  bool HoldsRawVectors() const override { return !list_of_row_.empty(); }
+
+  Status ReconstructRows(std::span<const int64_t> rows, float* out) const override {
+    if (!HoldsRawVectors()) return VectorIndex::ReconstructRows(rows, out);
+    QUIVER_RETURN_IF_ERROR(CheckRowsInRange(rows, rows_));
+    const faiss::InvertedLists& lists = *index_->invlists;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const size_t list = list_of_row_[rows[i]];
+      faiss::InvertedLists::ScopedIds ids(&lists, list);
+      const faiss::Index::idx_t* first = ids.get();
+      const faiss::Index::idx_t* found = std::lower_bound(first, first + lists.list_size(list), rows[i]);
+      faiss::InvertedLists::ScopedCodes codes(&lists, list);
+      std::memcpy(out + i * spec_.dim, codes.get() + (found - first) * lists.code_size, spec_.dim * sizeof(float));
+    }
+    return Status::OK();
   }
 
   Status Build(const VectorData& data) override {
@@ -101,6 +119,7 @@ class IvfIndex final : public VectorIndex {
       return InvalidParameter("IVF_PQ needs nbits in [1, 16], got " + std::to_string(nbits));
     }
     index_.reset();
+    list_of_row_.clear();
     rows_ = data.rows;
     if (data.rows == 0) return Status::OK();
     std::vector<float> normalized;
@@ -122,6 +141,7 @@ class IvfIndex final : public VectorIndex {
       index->train(training_rows, sample.data());
       index->add(data.rows, vectors);
       index_ = std::move(index);
+      MapRowsToLists();
     } catch (const std::exception& e) {
       return Internal(std::string("building the IVF index failed: ") + e.what());
     }
@@ -197,6 +217,7 @@ class IvfIndex final : public VectorIndex {
     }
     index_ = std::move(index);
     rows_ = header.rows;
+    MapRowsToLists();
     return Status::OK();
   }
 
@@ -215,6 +236,30 @@ class IvfIndex final : public VectorIndex {
     if (allowed_count <= nprobe * (rows_ / nlist)) return nlist;
     const double wanted = std::min<double>(nlist, kFilteredProbeMargin * k / allowed_per_list + 1);
     return std::max(nprobe, static_cast<int64_t>(wanted));
+  }
+
+  // Which list holds each row, so that IVF_FLAT can give rows back: 2 bytes per row (nlist
+  // is at most 65536), the offset within the list being found by binary search, as FAISS
+  // adds rows to each list in ascending order. Left empty (no reconstruction) for other
+  // types, COSINE, or lists that break that order.
+  void MapRowsToLists() {
+    list_of_row_.clear();
+    if (spec_.type != IndexType::kIvfFlat || spec_.metric == MetricType::kCosine || !index_) return;
+    if (index_->nlist > 65536 || !dynamic_cast<const faiss::IndexIVFFlat*>(index_.get())) return;
+    const faiss::InvertedLists& lists = *index_->invlists;
+    std::vector<uint16_t> list_of_row(static_cast<size_t>(rows_));
+    std::vector<bool> seen(static_cast<size_t>(rows_), false);
+    for (size_t list = 0; list < lists.nlist; ++list) {
+      faiss::InvertedLists::ScopedIds ids(&lists, list);
+      for (size_t i = 0; i < lists.list_size(list); ++i) {
+        const faiss::Index::idx_t row = ids[i];
+        if (row < 0 || row >= rows_ || seen[row] || (i > 0 && ids[i - 1] >= row)) return;
+        seen[row] = true;
+        list_of_row[row] = static_cast<uint16_t>(list);
+      }
+    }
+    if (std::find(seen.begin(), seen.end(), false) != seen.end()) return;
+    list_of_row_ = std::move(list_of_row);
   }
 
   // pq_m == 0: no product quantization (IVF_FLAT, IVF_SQ8, or IVF_PQ on too few rows).
@@ -308,6 +353,7 @@ class IvfIndex final : public VectorIndex {
   IndexSpec spec_;
   int64_t rows_ = 0;
   std::unique_ptr<faiss::IndexIVF> index_;
+  std::vector<uint16_t> list_of_row_;  // see MapRowsToLists
 };
 
 }  // namespace

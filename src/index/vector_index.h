@@ -11,12 +11,15 @@
 //   k allowed rows, and never a disallowed one, however selective the filter.
 // - Missing results (fewer than k rows qualify) have row -1.
 // - Serialize/Deserialize round-trip exactly: a loaded index answers as the built one.
+// - An index that HoldsRawVectors() gives back, bit for bit, the float32 rows Build received
+//   (FLAT, HNSW and IVF_FLAT with L2 or IP), so a sealed segment can drop its own copy.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +91,17 @@ class VectorIndex {
   virtual Status Deserialize(std::string_view blob) = 0;
   virtual int64_t rows() const = 0;
   virtual size_t MemoryBytes() const = 0;
+
+  // False where the index keeps normalized (COSINE) or compressed (IVF_SQ8, IVF_PQ) rows, or
+  // is not a dense float index.
+  virtual bool HoldsRawVectors() const { return false; }
+  // Writes the vector of each of `rows` (in [0, rows())) to `out`, spec().dim floats apiece,
+  // in order. Only for an index that HoldsRawVectors().
+  virtual Status ReconstructRows(std::span<const int64_t> rows, float* out) const {
+    (void)rows;
+    (void)out;
+    return Internal("this index does not keep the original vectors");
+  }
 };
 
 // Parses CreateIndex's parameters for `field` the way Milvus does (AUTOINDEX → HNSW with
