@@ -5,9 +5,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "meta/meta_kv_factory.h"
-#include "storage/object_store_factory.h"
-#include "wal/wal_factory.h"
+#include "common/directory_lock.h"
+#include "server/storage_backends.h"
 
 namespace quiver {
 
@@ -50,21 +49,18 @@ Status StandaloneServer::Start() {
   return Status::OK();
 }
 
-// The embedded backends of the three storage interfaces, under the data directory.
+// The three storage interfaces, embedded or on the real services as the config says.
 Status StandaloneServer::OpenStorage() {
-  const std::filesystem::path dir(config_.local_storage.path);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return {Code::kIoFailed, "cannot create data directory " + dir.string() + ": " + ec.message()};
-  auto kv = meta::OpenEmbeddedMetaKV((dir / "meta").string());
-  if (!kv.ok()) return kv.status();
-  meta_kv_ = std::move(*kv);
-  auto wal = wal::OpenLocalWal((dir / "wal").string());
-  if (!wal.ok()) return wal.status();
-  wal_ = std::move(*wal);
-  auto store = storage::OpenLocalObjectStore((dir / "objects").string());
-  if (!store.ok()) return store.status();
-  object_store_ = std::move(*store);
+  // Locked even when every store is a remote service: two instances on one data directory
+  // are a mistake, and the embedded stores would find it out later and less clearly.
+  auto lock = DirectoryLock::Acquire(config_.local_storage.path, "quiver.lock");
+  if (!lock.ok()) return lock.status();
+  data_dir_lock_ = std::move(*lock);
+  auto backends = OpenStorageBackends(config_);
+  if (!backends.ok()) return backends.status();
+  meta_kv_ = std::move(backends->meta_kv);
+  wal_ = std::move(backends->wal);
+  object_store_ = std::move(backends->object_store);
   return Status::OK();
 }
 

@@ -1,4 +1,5 @@
-// StandaloneServer: every role of Quiver in one process, on the embedded backends.
+// StandaloneServer: every role of Quiver in one process, on the backends quiver.yaml chooses
+// (embedded by default; see storage_backends.h).
 //
 // Start order is what makes /healthz truthful: HTTP first (503 while starting), then
 // storage and the coordinators, then the gRPC API, and only then ready (200).
@@ -9,6 +10,7 @@
 #include <memory>
 
 #include "common/config.h"
+#include "common/directory_lock.h"
 #include "common/http_server.h"
 #include "common/status.h"
 #include "coord/datacoord/data_coord_impl.h"
@@ -45,6 +47,7 @@ class StandaloneServer {
   Config config_;
   HttpServer http_;
   // Declared in start order; Shutdown stops them in reverse.
+  std::unique_ptr<DirectoryLock> data_dir_lock_;
   std::unique_ptr<meta::MetaKV> meta_kv_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<storage::ObjectStore> object_store_;

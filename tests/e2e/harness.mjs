@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { backendsEnv, removeBackendsNamespace } from './backends.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const quiverBin = process.env.QUIVER_BIN || path.join(repoRoot, 'build', 'quiver');
@@ -161,7 +162,7 @@ export async function startQuiver(opts = {}) {
 
   async function launch() {
     const env = typeof opts.env === 'function' ? opts.env(settings()) : opts.env ?? {};
-    proc = spawnQuiver(await commandLine(), { env });
+    proc = spawnQuiver(await commandLine(), { env: { ...backendsEnv(workDir), ...env } });
     try {
       await waitForHealthy(proc, `http://127.0.0.1:${httpPort}/healthz`, READY_TIMEOUT_MS);
     } catch (error) {
@@ -180,6 +181,7 @@ export async function startQuiver(opts = {}) {
     } catch (error) {
       const portClash = /in use|EADDRINUSE|bind/i.test(proc?.output() ?? '');
       if (!portClash || attempt === 3) {
+        await removeBackendsNamespace(workDir);
         await fs.rm(workDir, { recursive: true, force: true });
         throw error;
       }
@@ -247,6 +249,7 @@ export async function startQuiver(opts = {}) {
         proc.child.kill('SIGKILL');
         await proc.exited;
       }
+      await removeBackendsNamespace(workDir);
       await fs.rm(workDir, { recursive: true, force: true });
     },
   };

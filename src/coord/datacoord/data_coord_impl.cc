@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace quiver::datacoord {
 namespace {
 
@@ -20,12 +25,97 @@ std::string SegmentKey(int64_t collection_id, int64_t segment_id) {
 }
 std::string CheckpointKey(const std::string& vchannel) { return kCheckpointPrefix + vchannel; }
 
+// Follows segment records in MetaKV. If the store loses history the watch still had to
+// deliver (etcd compacted it while unreachable), every record is read again and handed to
+// the callback — listeners treat a record they already know as a no-op — and the watch
+// starts over from the revision before that read.
 class MetaWatch final : public SegmentWatch {
  public:
-  explicit MetaWatch(std::unique_ptr<meta::WatchHandle> handle) : handle_(std::move(handle)) {}
+  MetaWatch(meta::MetaKV* kv, std::function<void(const SegmentRecord&)> on_change)
+      : kv_(kv), on_change_(std::move(on_change)) {}
+
+  ~MetaWatch() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (resync_.joinable()) resync_.join();
+    handle_.reset();
+  }
+
+  Status Start() {
+    auto revision = kv_->CurrentRevision();
+    if (!revision.ok()) return revision.status();
+    QUIVER_RETURN_IF_ERROR(WatchFrom(*revision));
+    resync_ = std::thread([this] { ResyncLoop(); });
+    return Status::OK();
+  }
 
  private:
+  Status WatchFrom(int64_t revision) {
+    auto handle = kv_->Watch(
+        kSegmentPrefix, revision, [this](const meta::WatchEvent& event) { OnEvent(event); },
+        [this](const Status& why) {
+          spdlog::warn("segment watch broken ({}); reading every segment record again", why.ToString());
+          std::lock_guard lock(mu_);
+          broken_ = true;
+          cv_.notify_all();
+        });
+    if (!handle.ok()) return handle.status();
+    handle_ = std::move(*handle);
+    return Status::OK();
+  }
+
+  void OnEvent(const meta::WatchEvent& event) {
+    if (event.type != meta::WatchEvent::Type::kPut) return;  // removals come with dropped collections
+    Deliver(event.kv);
+  }
+
+  void Deliver(const meta::KeyValue& kv) {
+    SegmentRecord record;
+    if (!record.ParseFromString(kv.value)) {
+      spdlog::error("corrupt segment record at {}", kv.key);
+      return;
+    }
+    on_change_(record);
+  }
+
+  void ResyncLoop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || broken_; });
+      if (stopping_) return;
+      broken_ = false;
+      lock.unlock();
+      handle_.reset();  // the old watch has ended; only this thread replaces it
+      while (!Resync().ok() && !Stopping()) std::this_thread::sleep_for(std::chrono::seconds(1));
+      lock.lock();
+    }
+  }
+
+  Status Resync() {
+    auto revision = kv_->CurrentRevision();
+    if (!revision.ok()) return revision.status();
+    auto records = kv_->Scan(kSegmentPrefix);
+    if (!records.ok()) return records.status();
+    for (const auto& kv : *records) Deliver(kv);
+    return WatchFrom(*revision);
+  }
+
+  bool Stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+
+  meta::MetaKV* kv_;
+  std::function<void(const SegmentRecord&)> on_change_;
   std::unique_ptr<meta::WatchHandle> handle_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool broken_ = false;
+  bool stopping_ = false;
+  std::thread resync_;
 };
 
 }  // namespace
@@ -109,19 +199,9 @@ StatusOr<ChannelCheckpoint> DataCoordImpl::GetCheckpoint(const std::string& vcha
 
 StatusOr<std::unique_ptr<SegmentWatch>> DataCoordImpl::WatchSegments(
     std::function<void(const SegmentRecord&)> on_change) {
-  auto revision = kv_->CurrentRevision();
-  if (!revision.ok()) return revision.status();
-  auto handle = kv_->Watch(kSegmentPrefix, *revision, [on_change](const meta::WatchEvent& event) {
-    if (event.type != meta::WatchEvent::Type::kPut) return;  // removals come with dropped collections
-    SegmentRecord record;
-    if (!record.ParseFromString(event.kv.value)) {
-      spdlog::error("corrupt segment record in watch at {}", event.kv.key);
-      return;
-    }
-    on_change(record);
-  });
-  if (!handle.ok()) return handle.status();
-  return std::unique_ptr<SegmentWatch>(new MetaWatch(std::move(*handle)));
+  auto watch = std::make_unique<MetaWatch>(kv_, std::move(on_change));
+  QUIVER_RETURN_IF_ERROR(watch->Start());
+  return std::unique_ptr<SegmentWatch>(std::move(watch));
 }
 
 }  // namespace quiver::datacoord
