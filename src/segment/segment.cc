@@ -80,7 +80,7 @@ void Segment::Freeze() {
     indexes = indexes_;
   }
   for (const auto& [field_id, index] : indexes) {
-    if (index && CanServe(field_id, *index)) ServeFromIndex(field_id, index);
+    if (index && HoldsColumn(field_id, *index)) DropColumn(field_id, index);
   }
 }
 
@@ -111,18 +111,26 @@ int64_t Segment::Delete(const spb::IDs& keys, const std::vector<uint64_t>& times
 }
 
 void Segment::AttachIndex(int64_t field_id, std::shared_ptr<const index::VectorIndex> index) {
+  // Compared under the shared lock, so searches go on meanwhile (~0.3 s per 1M rows): the
+  // rows compared cannot change, and the writer lock below re-checks everything else.
+  bool holds = false;
+  if (index) {
+    std::shared_lock lock(mu_);
+    holds = HoldsColumn(field_id, *index);
+  }
   // The writer lock: readers may hold pointers into the column this drops.
   std::unique_lock lock(mu_);
   if (served_by_.count(field_id)) {
     // The new index may not hold the rows (or hold others): start again from the column.
     Status restored = RestoreColumn(field_id);
     if (!restored.ok()) spdlog::error("segment {}: cannot restore field {}: {}", info_.id, field_id, restored.ToString());
+    holds = index && HoldsColumn(field_id, *index);
   }
   {
     std::lock_guard index_lock(index_mu_);
     indexes_[field_id] = index;
   }
-  if (frozen_ && index && CanServe(field_id, *index)) ServeFromIndex(field_id, std::move(index));
+  if (holds && CanServe(field_id, *index)) DropColumn(field_id, std::move(index));
 }
 
 std::shared_ptr<const index::VectorIndex> Segment::IndexOf(int64_t field_id) const {
@@ -139,21 +147,24 @@ bool Segment::ServedByIndex(int64_t field_id) const {
 // Only FloatVector: the index keeps float32, which half-precision columns are not.
 bool Segment::CanServe(int64_t field_id, const index::VectorIndex& index) const {
   auto it = columns_.find(field_id);
-  if (it == columns_.end() || served_by_.count(field_id)) return false;
+  if (!frozen_ || it == columns_.end() || served_by_.count(field_id)) return false;
   const spb::FieldData& column = it->second;
   return column.type() == spb::FloatVector && column.vectors().has_float_vector() && column.valid_data_size() == 0 &&
          stored_rows() > 0 && RowCount(column) == stored_rows() && index.HoldsRawVectors() &&
          index.rows() == stored_rows() && index.spec().dim == column.vectors().dim();
 }
 
-void Segment::ServeFromIndex(int64_t field_id, std::shared_ptr<const index::VectorIndex> index) {
-  spb::FieldData& column = columns_.at(field_id);
-  if (!IndexHoldsColumn(*index, column, stored_rows())) {
-    spdlog::warn("segment {}: the index of field {} does not hold the column's vectors; keeping the column", info_.id,
-                 field_id);
-    return;
-  }
+bool Segment::HoldsColumn(int64_t field_id, const index::VectorIndex& index) const {
+  if (!CanServe(field_id, index)) return false;
+  if (IndexHoldsColumn(index, columns_.at(field_id), stored_rows())) return true;
+  spdlog::warn("segment {}: the index of field {} does not hold the column's vectors; keeping the column", info_.id,
+               field_id);
+  return false;
+}
+
+void Segment::DropColumn(int64_t field_id, std::shared_ptr<const index::VectorIndex> index) {
   spb::FieldData empty;
+  spb::FieldData& column = columns_.at(field_id);
   segment::GatherRows(column, {}, &empty);  // no rows, same type and dim
   column.Swap(&empty);                      // the rows are freed with `empty`
   served_by_[field_id] = std::move(index);

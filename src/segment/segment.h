@@ -110,8 +110,11 @@ class Segment {
 
  private:
   int64_t stored_rows() const { return static_cast<int64_t>(insert_ts_.size()); }
+  // Whether `index` may stand in for the field's column: frozen, FloatVector, same rows…
   bool CanServe(int64_t field_id, const index::VectorIndex& index) const;
-  void ServeFromIndex(int64_t field_id, std::shared_ptr<const index::VectorIndex> index);
+  // …and it gives back exactly the column's rows (compared row by row).
+  bool HoldsColumn(int64_t field_id, const index::VectorIndex& index) const;
+  void DropColumn(int64_t field_id, std::shared_ptr<const index::VectorIndex> index);
   Status RestoreColumn(int64_t field_id);
   Status GatherFromIndex(int64_t field_id, const index::VectorIndex& index, std::span<const int64_t> rows,
                          spb::FieldData* dst) const;
