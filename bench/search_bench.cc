@@ -289,6 +289,36 @@ Run MeasureQuiver(const Target& target, const Dataset& data, const std::vector<i
   return run;
 }
 
+// Calls per second and median round trip of GetVersion on `threads` threads for `seconds`:
+// the floor under every Search through gRPC on this machine, which bounds the ratio a
+// one-query Search can reach to raw_us / (raw_us + floor_us).
+void PrintRpcFloor(const std::string& address, int threads, double seconds) {
+  std::vector<std::unique_ptr<MilvusClient>> clients;
+  for (int t = 0; t < threads; ++t) clients.push_back(std::make_unique<MilvusClient>(address));
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
+  const double cpu_before = ProcessCpuSeconds();
+  const auto start = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      while (Seconds(start) < seconds) {
+        const auto begin = Clock::now();
+        clients[static_cast<size_t>(t)]->GetVersion();
+        latencies[static_cast<size_t>(t)].push_back(Seconds(begin) * 1e6);
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  const double wall = Seconds(start);
+  std::vector<double> all;
+  for (const auto& list : latencies) all.insert(all.end(), list.begin(), list.end());
+  std::sort(all.begin(), all.end());
+  std::printf("  empty RPC (GetVersion) %d thread%s: %8.0f calls/s  p50 %5.0f us  bench CPU %4.0f us/call\n", threads,
+              threads > 1 ? "s" : " ", static_cast<double>(all.size()) / wall, all[all.size() / 2],
+              (ProcessCpuSeconds() - cpu_before) * 1e6 / static_cast<double>(all.size()));
+  std::fflush(stdout);
+}
+
 // Builds the raw index, then Quiver's, and measures every search configuration on both.
 std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& plan, const Dataset& data,
                                      const std::vector<int64_t>& truth) {
@@ -331,6 +361,7 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
     if (target.server) std::printf(" (restarted after the build: %.1f MB before load)", rss_before_load / 1e6);
     std::printf("\n");
     std::fflush(stdout);
+    for (int threads : kClientThreads) PrintRpcFloor(target.address, threads, std::min(options.min_seconds, 3.0));
 
     for (size_t i = 0; i < plan.searches.size(); ++i) {
       const SearchConfig& config = plan.searches[i];

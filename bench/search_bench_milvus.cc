@@ -380,6 +380,13 @@ void MilvusClient::WaitIndexBuilt(const std::string& name, int64_t rows, std::ch
   }
 }
 
+void MilvusClient::GetVersion() {
+  mpb::GetVersionRequest request;
+  mpb::GetVersionResponse response;
+  auto context = Context(std::chrono::seconds(10));
+  Check("GetVersion", impl_->stub().GetVersion(context.get(), request, &response), response);
+}
+
 void MilvusClient::LoadAndWait(const std::string& name) {
   mpb::LoadCollectionRequest request;
   request.set_collection_name(name);

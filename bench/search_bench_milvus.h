@@ -83,6 +83,9 @@ class MilvusClient {
   // One Search with `count` query vectors (consecutive rows of `queries`); each query's hits'
   // primary keys (row numbers) into rows[q * k .. q * k + k), -1 where fewer came back.
   void Search(const SearchSettings& settings, const float* queries, int64_t count, int64_t dim, int64_t* rows);
+  // GetVersion, the cheapest call of the API: its round trip is what every Search pays on
+  // top of the search itself.
+  void GetVersion();
 
  private:
   class Impl;

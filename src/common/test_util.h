@@ -4,11 +4,19 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/status.h"
@@ -42,6 +50,48 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Collects what a callback reports from another thread (watch events, leader changes), so a
+// test can wait for it.
+template <typename T>
+class CallbackLog {
+ public:
+  std::function<void(const T&)> Callback() {
+    return [this](const T& value) {
+      std::lock_guard lock(mu_);
+      values_.push_back(value);
+      arrived_.notify_all();
+    };
+  }
+
+  // The values so far, once there are at least `count` of them or `patience` has passed.
+  std::vector<T> WaitFor(size_t count, std::chrono::milliseconds patience = std::chrono::seconds(10)) {
+    return WaitUntil([count](const std::vector<T>& values) { return values.size() >= count; }, patience);
+  }
+
+  // The values so far, once `done(values)` holds or `patience` has passed.
+  std::vector<T> WaitUntil(const std::function<bool(const std::vector<T>&)>& done, std::chrono::milliseconds patience) {
+    std::unique_lock lock(mu_);
+    arrived_.wait_for(lock, patience, [&] { return done(values_); });
+    return values_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable arrived_;
+  std::vector<T> values_;
+};
+
+// `size` pseudo-random bytes, the same for the same seed.
+inline std::string RandomBytes(size_t size, uint64_t seed) {
+  std::string bytes(size, '\0');
+  std::mt19937_64 random(seed);
+  for (size_t i = 0; i < size; i += 8) {
+    uint64_t word = random();
+    std::memcpy(bytes.data() + i, &word, std::min<size_t>(8, size - i));
+  }
+  return bytes;
+}
 
 // The config of the real etcd / NATS / radosgw services that `scripts/backends.sh up` wrote
 // (ctest sets QUIVER_BACKENDS_CONFIG for tests declared with BACKENDS), or nullopt when the

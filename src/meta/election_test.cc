@@ -24,29 +24,7 @@ using namespace std::chrono_literals;
 constexpr auto kTtl = 2s;
 constexpr auto kPatience = 30s;
 
-// Records what an observer reported.
-class LeaderLog {
- public:
-  std::function<void(const std::optional<std::string>&)> Callback() {
-    return [this](const std::optional<std::string>& leader) {
-      std::lock_guard lock(mu_);
-      reports_.push_back(leader);
-      arrived_.notify_all();
-    };
-  }
-
-  // The reports so far, once there are at least `count` or 10 s have passed.
-  std::vector<std::optional<std::string>> WaitFor(size_t count) {
-    std::unique_lock lock(mu_);
-    arrived_.wait_for(lock, 10s, [&] { return reports_.size() >= count; });
-    return reports_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable arrived_;
-  std::vector<std::optional<std::string>> reports_;
-};
+using LeaderLog = quiver::test::CallbackLog<std::optional<std::string>>;
 
 // A future that is set with the reason the first time leadership is lost.
 struct LossSignal {

@@ -31,30 +31,7 @@ using quiver::test::MetaBackend;
 using quiver::test::MetaBackendName;
 
 using namespace std::chrono_literals;
-
-// Records watch events so a test can wait for them.
-class EventLog {
- public:
-  std::function<void(const WatchEvent&)> Callback() {
-    return [this](const WatchEvent& event) {
-      std::lock_guard lock(mu_);
-      events_.push_back(event);
-      arrived_.notify_all();
-    };
-  }
-
-  // The events so far, once there are at least `count` of them or 5 s have passed.
-  std::vector<WatchEvent> WaitFor(size_t count) {
-    std::unique_lock lock(mu_);
-    arrived_.wait_for(lock, 5s, [&] { return events_.size() >= count; });
-    return events_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable arrived_;
-  std::vector<WatchEvent> events_;
-};
+using EventLog = quiver::test::CallbackLog<WatchEvent>;
 
 // Polls `condition` for up to 5 s.
 bool Eventually(const std::function<bool()>& condition) {

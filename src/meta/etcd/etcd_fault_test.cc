@@ -27,36 +27,16 @@ using quiver::test::RunBackendScript;
 using quiver::test::TempDir;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using EventLog = quiver::test::CallbackLog<WatchEvent>;
+
+// Done once an event of `revision` or later has arrived.
+std::function<bool(const std::vector<WatchEvent>&)> ReachedRevision(int64_t revision) {
+  return [revision](const std::vector<WatchEvent>& events) {
+    return !events.empty() && events.back().kv.mod_revision >= revision;
+  };
+}
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// Records watch events so a test can wait for them.
-class EventLog {
- public:
-  std::function<void(const WatchEvent&)> Callback() {
-    return [this](const WatchEvent& event) {
-      std::lock_guard lock(mu_);
-      events_.push_back(event);
-      arrived_.notify_all();
-    };
-  }
-  std::vector<WatchEvent> WaitFor(size_t count, std::chrono::seconds patience) {
-    std::unique_lock lock(mu_);
-    arrived_.wait_for(lock, patience, [&] { return events_.size() >= count; });
-    return events_;
-  }
-  // The events so far, once one of `revision` or later arrived (or `patience` passed).
-  std::vector<WatchEvent> WaitForRevision(int64_t revision, std::chrono::seconds patience) {
-    std::unique_lock lock(mu_);
-    arrived_.wait_for(lock, patience, [&] { return !events_.empty() && events_.back().kv.mod_revision >= revision; });
-    return events_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable arrived_;
-  std::vector<WatchEvent> events_;
-};
 
 class EtcdFaultTest : public testing::Test {
  protected:
@@ -195,7 +175,7 @@ TEST_F(EtcdFaultTest, KillingTheLeaderLosesNoAcknowledgedWriteAndNoWatchEvent) {
   EventLog replay_log;
   auto replay = kv->Watch("w/", start, replay_log.Callback());
   ASSERT_TRUE(IsOk(replay));
-  const auto history = replay_log.WaitForRevision(last_revision, 30s);
+  const auto history = replay_log.WaitUntil(ReachedRevision(last_revision), 30s);
   std::vector<std::string> written;
   for (const auto& event : history) {
     if (written.empty() || written.back() != event.kv.key) written.push_back(event.kv.key);
@@ -206,7 +186,7 @@ TEST_F(EtcdFaultTest, KillingTheLeaderLosesNoAcknowledgedWriteAndNoWatchEvent) {
   // once, in order.
   for (EventLog* log : {&cluster_log, &member_log}) {
     const char* which = log == &member_log ? "watch on the killed member" : "cluster watch";
-    auto events = log->WaitForRevision(last_revision, 30s);
+    auto events = log->WaitUntil(ReachedRevision(last_revision), 30s);
     ASSERT_EQ(events.size(), history.size()) << which;
     for (size_t i = 0; i < history.size(); ++i) {
       ASSERT_EQ(events[i].kv.key, history[i].kv.key) << which << " " << i;

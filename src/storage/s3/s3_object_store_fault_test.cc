@@ -24,15 +24,7 @@ using quiver::test::RunBackendScript;
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-std::string Payload(uint64_t seed, size_t size) {
-  std::string bytes(size, '\0');
-  std::mt19937_64 random(seed);
-  for (size_t i = 0; i < size; i += 8) {
-    uint64_t word = random();
-    std::memcpy(bytes.data() + i, &word, std::min<size_t>(8, size - i));
-  }
-  return bytes;
-}
+std::string Payload(uint64_t seed, size_t size) { return quiver::test::RandomBytes(size, seed); }
 
 // Puts objects of `size` under `dir` until told to stop, remembering which succeeded.
 class Writer {

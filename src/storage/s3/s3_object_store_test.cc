@@ -22,19 +22,10 @@ namespace quiver::storage::s3 {
 namespace {
 
 using quiver::test::IsOk;
+using quiver::test::RandomBytes;
 using storage::test::TestS3Options;
 
 constexpr uint64_t kMiB = 1024 * 1024;
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::string bytes(size, '\0');
-  std::mt19937_64 random(seed);
-  for (size_t i = 0; i < size; i += 8) {
-    uint64_t word = random();
-    std::memcpy(bytes.data() + i, &word, std::min<size_t>(8, size - i));
-  }
-  return bytes;
-}
 
 std::vector<std::string> Keys(const std::vector<ObjectInfo>& objects) {
   std::vector<std::string> keys;
