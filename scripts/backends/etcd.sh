@@ -12,6 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/ports.sh"
+source "$here/lib.sh"
 BACKENDS_DIR="${BACKENDS_DIR:-$here/../../build/backends}"
 mkdir -p "$BACKENDS_DIR"
 dir="$(cd "$BACKENDS_DIR" && pwd)/etcd"
@@ -33,15 +34,8 @@ all_endpoints() {
   (IFS=,; echo "${list[*]}")
 }
 
-# The pid of member N if it is alive and is the etcd we started (pid files can go stale).
-member_pid() {
-  local pid_file="$dir/m$1.pid" pid
-  [ -f "$pid_file" ] || return 1
-  pid="$(cat "$pid_file")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--data-dir $dir/m$1 " || return 1
-  echo "$pid"
-}
+# The pid of member N if it is alive and is the etcd we started.
+member_pid() { pid_from_file "$dir/m$1.pid" "--data-dir $dir/m$1 "; }
 
 check_member() {
   if ! [[ "$1" =~ ^[0-9]+$ ]] || (($1 >= members)); then
@@ -58,7 +52,7 @@ launch_member() {
   mkdir -p "$dir"
   # Short Raft timers suit loopback: a killed leader is replaced in about a second.
   # Compaction keeps 10 minutes of history, far more than any watch-from-revision needs.
-  setsid bash -c 'echo $$ > "$0"; exec "$@"' "$dir/m$i.pid" \
+  launch_detached "$dir/m$i.pid" "$dir/m$i.log" \
     etcd --name "m$i" --data-dir "$dir/m$i" \
     --listen-client-urls "$(client_url "$i")" --advertise-client-urls "$(client_url "$i")" \
     --listen-peer-urls "$(peer_url "$i")" --initial-advertise-peer-urls "$(peer_url "$i")" \
@@ -66,8 +60,7 @@ launch_member() {
     --initial-cluster-state "$state" \
     --heartbeat-interval 100 --election-timeout 1000 \
     --auto-compaction-mode periodic --auto-compaction-retention 10m \
-    --max-txn-ops 10000 --logger zap --log-outputs stderr \
-    < /dev/null >> "$dir/m$i.log" 2>&1 &
+    --max-txn-ops 10000 --logger zap --log-outputs stderr
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     member_pid "$i" > /dev/null && return 0
     sleep 0.1
@@ -105,27 +98,6 @@ members_alive() {
   for i in $1; do member_pid "$i" > /dev/null || return 1; done
 }
 
-# SIGTERM, then SIGKILL after 2 s: a leader stopping beside its followers would otherwise
-# spend 7 s trying to hand over leadership, and the data is removed anyway.
-stop_pid() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 20); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-wait_gone() {
-  for _ in $(seq 50); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  echo "etcd: process $1 is still alive" >&2
-  return 1
-}
-
 case "${1:-}" in
   up)
     started=""
@@ -140,15 +112,16 @@ case "${1:-}" in
     for ((i = 0; i < members; i++)); do
       if pid="$(member_pid "$i")"; then pids+=("$pid"); fi
     done
-    for pid in "${pids[@]}"; do stop_pid "$pid" & done
-    wait
+    # SIGKILL after 2 s: a leader stopping beside its followers would otherwise spend 7 s
+    # trying to hand over leadership, and the data is removed anyway.
+    stop_pids 2 "${pids[@]}"
     rm -rf "$dir"
     ;;
   kill)
     check_member "${2:-}"
     if pid="$(member_pid "$2")"; then
       kill -KILL "$pid"
-      wait_gone "$pid"
+      wait_gone 5 "$pid" || { echo "etcd: process $pid is still alive" >&2; exit 1; }
       rm -f "$dir/m$2.pid"
     fi
     ;;

@@ -12,6 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/ports.sh"
+source "$here/lib.sh"
 BACKENDS_DIR="${BACKENDS_DIR:-$here/../../build/backends}"
 NATS_MONITOR_PORTS=(${NATS_MONITOR_PORTS:-24420 24421 24422})
 root="$BACKENDS_DIR/nats"
@@ -26,18 +27,8 @@ die() {
 node_dir() { echo "$root/n$1"; }
 pid_file() { echo "$(node_dir "$1")/nats.pid"; }
 
-# A zombie (or a recycled pid) has no nats-server command line.
-alive() { grep -q nats-server "/proc/$1/cmdline" 2>/dev/null; }
-
-# The pid of node $1 if the process recorded in its pid file is alive and is a nats-server.
-running_pid() {
-  local file pid
-  file="$(pid_file "$1")"
-  [ -f "$file" ] || return 1
-  pid="$(cat "$file" 2>/dev/null)" || return 1
-  [ -n "$pid" ] && alive "$pid" || return 1
-  echo "$pid"
-}
+# The pid of node $1 if the process recorded in its pid file is the nats-server we started.
+running_pid() { pid_from_file "$(pid_file "$1")" "nats-server -c $(node_dir "$1")/nats.conf"; }
 
 write_config() {
   local i=$1 dir routes=""
@@ -76,8 +67,7 @@ launch() {
   mkdir -p "$dir/store"
   write_config "$i"
   rm -f "$(pid_file "$i")"
-  setsid nohup nats-server -c "$dir/nats.conf" >> "$dir/nats.out" 2>&1 < /dev/null &
-  echo $! > "$(pid_file "$i")"
+  launch_detached "$(pid_file "$i")" "$dir/nats.out" nats-server -c "$dir/nats.conf"
 }
 
 # True once node $1 answers on its monitoring port, knows the JetStream meta leader and
@@ -111,17 +101,6 @@ check_member() {
   [[ "${1:-}" =~ ^[0-2]$ ]] || die "member must be 0, 1 or 2, not '${1:-}'"
 }
 
-stop_member() {
-  local i=$1 pid
-  pid="$(running_pid "$i")" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    alive "$pid" || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
 command -v nats-server > /dev/null || die "nats-server is not installed (scripts/install-deps.sh)"
 command -v curl > /dev/null || die "curl is not installed"
 
@@ -132,18 +111,18 @@ case "${1:-}" in
     echo "nats: JetStream cluster serves on 127.0.0.1:${NATS_CLIENT_PORTS[*]} (monitoring ${NATS_MONITOR_PORTS[*]})"
     ;;
   down)
-    for i in "${members[@]}"; do stop_member "$i" & done
-    wait
+    pids=()
+    for i in "${members[@]}"; do
+      if pid="$(running_pid "$i")"; then pids+=("$pid"); fi
+    done
+    stop_pids 5 "${pids[@]}"
     rm -rf "$root"
     ;;
   kill)
     check_member "${2:-}"
     if pid="$(running_pid "$2")"; then
       kill -KILL "$pid"
-      for _ in $(seq 100); do
-        alive "$pid" || break
-        sleep 0.05
-      done
+      wait_gone 5 "$pid" || die "process $pid is still alive"
     fi
     ;;
   start)

@@ -11,6 +11,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/ports.sh"
+source "$here/lib.sh"
 BACKENDS_DIR="${BACKENDS_DIR:-$here/../../build/backends}"
 mkdir -p "$BACKENDS_DIR"
 dir="$(cd "$BACKENDS_DIR" && pwd)/rgw"
@@ -103,57 +104,29 @@ pid_file() { echo "$dir/run/$1.pid"; }
 # The program each daemon we start runs.
 binary_of() { case "$1" in mon.a) echo ceph-mon ;; osd.0) echo ceph-osd ;; rgw) echo radosgw ;; esac; }
 
-# A process that exited but was not reaped yet (a zombie) counts as gone.
-alive() { [ -r "/proc/$1/stat" ] && ! awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$1/stat" 2>/dev/null; }
-
-# True when the daemon `name` (mon.a, osd.0, rgw) we started is still alive; its command line
-# is checked so a recycled pid is not mistaken for ours.
-running() {
-  local pid_path pid
-  pid_path="$(pid_file "$1")"
-  [ -f "$pid_path" ] || return 1
-  pid="$(cat "$pid_path")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$(binary_of "$1") -c $conf "
-}
+# The pid of daemon `name` (mon.a, osd.0, rgw) if the process we started still runs.
+running() { pid_from_file "$(pid_file "$1")" "$(binary_of "$1") -c $conf "; }
 
 # Starts daemon `name` in the foreground of its own session, detached from the caller.
 start_member() {
   local name="$1"; shift
-  running "$name" && return 0
+  running "$name" > /dev/null && return 0
   # glibc would keep the freed buffers of large objects in its heap (Debian's Ceph does not use
   # tcmalloc): a fixed mmap threshold hands them back to the system.
-  MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144 \
-    setsid nohup "$(binary_of "$name")" -c "$conf" "$@" -f > "$dir/log/$name.out" 2>&1 < /dev/null &
-  echo $! > "$(pid_file "$name")"
+  launch_detached "$(pid_file "$name")" "$dir/log/$name.out" \
+    env MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144 "$(binary_of "$name")" -c "$conf" "$@" -f
 }
 start_mon() { start_member mon.a -i a; }
 start_osd() { start_member osd.0 -i 0; }
 start_rgw() { start_member rgw -n client.rgw.a; }
 
-# Waits up to $1 seconds for every pid that follows to exit.
-wait_gone() {
-  local deadline=$((SECONDS + $1)) pid
-  shift
-  for pid in "$@"; do
-    while alive "$pid"; do
-      [ $SECONDS -lt $deadline ] || return 1
-      sleep 0.1
-    done
-  done
-}
-
 # SIGTERM, then SIGKILL after a few seconds, to the daemons named that we started.
 stop() {
   local pids=() name pid
   for name in "$@"; do
-    running "$name" || continue
-    pid="$(cat "$(pid_file "$name")")"
-    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    if pid="$(running "$name")"; then pids+=("$pid"); fi
   done
-  wait_gone 5 "${pids[@]}" && return 0
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait_gone 5 "${pids[@]}" || log "processes ${pids[*]} outlived SIGKILL"
+  stop_pids 5 "${pids[@]}"
 }
 
 # The monitor goes last: a stopping OSD waits for it to acknowledge.
@@ -264,10 +237,9 @@ case "${1:-}" in
     ;;
   kill)
     member "${2:-}"
-    if running rgw; then
-      pid="$(cat "$(pid_file rgw)")"
+    if pid="$(running rgw)"; then
       kill -KILL "$pid"
-      wait_gone 5 "$pid"
+      wait_gone 5 "$pid" || die "process $pid is still alive"
     fi
     ;;
   start)
