@@ -17,7 +17,6 @@ namespace {
 
 using quiver::test::IsOk;
 using quiver::test::MetaBackend;
-using quiver::test::TempDir;
 using namespace std::chrono_literals;
 
 // etcd's shortest lease with the test cluster's election timeout.
@@ -36,15 +35,8 @@ struct LossSignal {
   bool Fired(std::chrono::milliseconds within) { return future.wait_for(within) == std::future_status::ready; }
 };
 
-class ElectionTest : public testing::TestWithParam<MetaBackend> {
+class ElectionTest : public quiver::test::MetaBackendTest {
  protected:
-  void SetUp() override {
-    if (GetParam().needs_services && !quiver::test::BackendsConfig()) GTEST_SKIP() << "needs the test services";
-    auto opened = GetParam().open(dir_.path());
-    ASSERT_TRUE(IsOk(opened));
-    kv_ = std::move(*opened);
-  }
-
   std::unique_ptr<LeaderElection> Candidate(const std::string& id) {
     return std::make_unique<LeaderElection>(kv_.get(), "coord", id, kTtl);
   }
@@ -54,9 +46,6 @@ class ElectionTest : public testing::TestWithParam<MetaBackend> {
     EXPECT_TRUE(IsOk(leader));
     return leader.ok() ? *leader : std::nullopt;
   }
-
-  TempDir dir_;
-  std::unique_ptr<MetaKV> kv_;
 };
 
 TEST_P(ElectionTest, CandidatesLeadOneAtATime) {

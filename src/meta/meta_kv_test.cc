@@ -43,15 +43,8 @@ bool Eventually(const std::function<bool()>& condition) {
 }
 
 // The conformance suite every MetaKV backend must pass.
-class MetaKVConformanceTest : public testing::TestWithParam<MetaBackend> {
+class MetaKVConformanceTest : public quiver::test::MetaBackendTest {
  protected:
-  void SetUp() override {
-    if (GetParam().needs_services && !quiver::test::BackendsConfig()) GTEST_SKIP() << "needs the test services";
-    auto opened = GetParam().open(dir_.path());
-    ASSERT_TRUE(IsOk(opened));
-    kv_ = std::move(*opened);
-  }
-
   std::optional<std::string> Value(const std::string& key) {
     auto value = kv_->Get(key);
     EXPECT_TRUE(IsOk(value));
@@ -73,9 +66,6 @@ class MetaKVConformanceTest : public testing::TestWithParam<MetaBackend> {
     EXPECT_TRUE(IsOk(revision));
     return revision.ok() ? *revision : -1;
   }
-
-  TempDir dir_;
-  std::unique_ptr<MetaKV> kv_;
 };
 
 TEST_P(MetaKVConformanceTest, GetReturnsTheLatestPutUntilDeleted) {

@@ -51,4 +51,18 @@ inline std::vector<MetaBackend> AllMetaBackends() {
 
 inline std::string MetaBackendName(const testing::TestParamInfo<MetaBackend>& info) { return info.param.name; }
 
+// A suite run on every backend: kv_ is a fresh store for each test.
+class MetaBackendTest : public testing::TestWithParam<MetaBackend> {
+ protected:
+  void SetUp() override {
+    if (GetParam().needs_services && !BackendsConfig()) GTEST_SKIP() << "needs the test services";
+    auto opened = GetParam().open(dir_.path());
+    ASSERT_TRUE(IsOk(opened));
+    kv_ = std::move(*opened);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<meta::MetaKV> kv_;
+};
+
 }  // namespace quiver::test
