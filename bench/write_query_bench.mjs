@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { MilvusClient, DataType, ErrorCode } from '@zilliz/milvus2-sdk-node';
 import { startQuiver } from '../tests/e2e/harness.mjs';
+import { seededRandom as prng } from '../tests/e2e/vectors.mjs';
 
 const BATCH_ROWS = 1_000;
 const DIM = 128;
@@ -85,18 +86,6 @@ function parseOptions(argv) {
 }
 
 // ---------------------------------------------------------------- data
-
-// mulberry32: small, fast, and the same sequence on every machine.
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TAG_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 

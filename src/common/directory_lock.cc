@@ -22,8 +22,8 @@ StatusOr<std::unique_ptr<DirectoryLock>> DirectoryLock::Acquire(const std::strin
     int error = errno;
     close(fd);
     if (error == EWOULDBLOCK) {
-      return Status(Code::kIoFailed, fmt::format("data directory {} is already in use by another Quiver process "
-                                                 "(it holds the lock {})",
+      return Status(Code::kIoFailed, fmt::format("directory {} is already in use: another process (or another "
+                                                 "store in this process) holds the lock {}",
                                                  dir, path));
     }
     return Status(Code::kIoFailed, fmt::format("cannot lock {}: {}", path, std::strerror(error)));

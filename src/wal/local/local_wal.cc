@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -346,10 +345,10 @@ class LocalWal::Reader final : public WalReader {
   uint64_t durable_end_ = 0;
 };
 
-LocalWal::LocalWal(std::string dir, LocalWalOptions options, UniqueFd lock_file)
+LocalWal::LocalWal(std::string dir, LocalWalOptions options, std::unique_ptr<DirectoryLock> lock)
     : dir_(std::move(dir)),
       options_(options),
-      lock_file_(std::move(lock_file)),
+      lock_(std::move(lock)),
       sync_runner_(std::make_unique<ParallelRunner>(kSyncHelperThreads)) {}
 
 StatusOr<std::unique_ptr<LocalWal>> LocalWal::Open(const std::string& dir, LocalWalOptions options) {
@@ -364,19 +363,10 @@ StatusOr<std::unique_ptr<LocalWal>> LocalWal::Open(const std::string& dir, Local
     QUIVER_RETURN_IF_ERROR(SyncDirectory(path.parent_path().string()));
   }
 
-  const std::string lock_path = dir + "/" + kLockFileName;
-  auto lock_file = OpenFile(lock_path, O_RDWR | O_CREAT);
-  if (!lock_file.ok()) return lock_file.status();
-  if (flock(lock_file->get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return Status(Code::kIoFailed, fmt::format("WAL directory {} is already in use: another process (or another "
-                                                 "WAL in this process) has it open",
-                                                 dir));
-    }
-    return IoError("lock", lock_path, errno);
-  }
+  auto lock = DirectoryLock::Acquire(dir, kLockFileName);
+  if (!lock.ok()) return lock.status();
 
-  std::unique_ptr<LocalWal> wal(new LocalWal(dir, options, std::move(*lock_file)));
+  std::unique_ptr<LocalWal> wal(new LocalWal(dir, options, std::move(*lock)));
   QUIVER_RETURN_IF_ERROR(wal->RecoverChannels());
   wal->writer_ = std::thread([raw = wal.get()] { raw->WriterLoop(); });
   return wal;

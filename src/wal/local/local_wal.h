@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/directory_lock.h"
 #include "wal/local/segment_file.h"
 #include "wal/wal.h"
 #include "wal/wal_factory.h"
@@ -66,7 +67,7 @@ class LocalWal final : public Wal {
   struct ChannelBatch;
   class Reader;
 
-  LocalWal(std::string dir, LocalWalOptions options, UniqueFd lock_file);
+  LocalWal(std::string dir, LocalWalOptions options, std::unique_ptr<DirectoryLock> lock);
 
   Status RecoverChannels();
   StatusOr<std::shared_ptr<Channel>> RecoverChannel(const std::string& name);
@@ -84,7 +85,7 @@ class LocalWal final : public Wal {
 
   const std::string dir_;
   const LocalWalOptions options_;
-  UniqueFd lock_file_;  // holds the directory's flock while open
+  std::unique_ptr<DirectoryLock> lock_;  // held while open
 
   std::mutex channels_mu_;
   std::map<std::string, std::shared_ptr<Channel>> channels_;
