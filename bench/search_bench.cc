@@ -6,7 +6,9 @@
 //                [--address HOST:PORT [--metrics-url URL]] [--skip-hnsw] [--skip-ivf] [--skip-raw]
 //
 // Run with --help for every option; bench/README.md explains the figures.
+#include <dirent.h>
 #include <omp.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -64,9 +67,14 @@ Indexes and searches:
   --skip-hnsw --skip-ivf --skip-raw
   --min-seconds S     measure each configuration at least this long (default 3), over whole
                       passes of the queries (at most 20)
-  --batch N           query vectors per Search request (default 1); latencies are per
-                      request, QPS counts queries; the raw side answers them one by one
+  --batch LIST        query vectors per Search request (default 1; e.g. 1,10); latencies
+                      are per request, QPS counts queries; the raw side answers them one by one
   --insert-batch N    rows per Insert request (default 10000)
+Placement (CPU lists such as 1 or 0-1,3):
+  --server-cpus LIST  run the started server on these CPUs only
+  --client-cpus LIST  run this process on these CPUs while it measures Quiver (the raw side
+                      always gets every CPU): with disjoint lists, client and server stop
+                      sharing cores, as when the client runs on another machine
 )";
 
 struct Options {
@@ -84,7 +92,8 @@ struct Options {
   bool skip_hnsw = false, skip_ivf = false, skip_raw = false;
   double min_seconds = 3;
   int64_t insert_batch = 10000;
-  int64_t batch = 1;  // query vectors per Search request
+  std::vector<int64_t> batches = {1};  // query vectors per Search request
+  std::optional<cpu_set_t> server_cpus, client_cpus;
 };
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
@@ -96,6 +105,72 @@ double ProcessCpuSeconds() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
 }
 
+// ---- CPU placement ----
+
+// "1", "0,1", "0-3,6": a CPU set. Throws std::runtime_error.
+cpu_set_t ParseCpus(const std::string& text) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const size_t dash = item.find('-');
+    const int first = std::stoi(item.substr(0, dash));
+    const int last = dash == std::string::npos ? first : std::stoi(item.substr(dash + 1));
+    if (first < 0 || last < first || last >= CPU_SETSIZE) throw std::runtime_error("bad CPU list: " + text);
+    for (int cpu = first; cpu <= last; ++cpu) CPU_SET(cpu, &cpus);
+  }
+  if (CPU_COUNT(&cpus) == 0) throw std::runtime_error("empty CPU list: " + text);
+  return cpus;
+}
+
+// Moves every thread of this process (gRPC's own included) onto `cpus`.
+void PinProcess(const cpu_set_t& cpus) {
+  DIR* tasks = opendir("/proc/self/task");
+  if (!tasks) throw std::runtime_error("cannot list /proc/self/task");
+  while (const dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    sched_setaffinity(static_cast<pid_t>(std::atoll(entry->d_name)), sizeof(cpus), &cpus);
+  }
+  closedir(tasks);
+}
+
+// While alive, this process runs on `cpus` (when given), and afterwards on the CPUs it had.
+class ScopedProcessCpus {
+ public:
+  explicit ScopedProcessCpus(const std::optional<cpu_set_t>& cpus) : active_(cpus.has_value()) {
+    if (!active_) return;
+    sched_getaffinity(0, sizeof(previous_), &previous_);
+    PinProcess(*cpus);
+  }
+  ~ScopedProcessCpus() {
+    if (active_) PinProcess(previous_);
+  }
+
+ private:
+  bool active_;
+  cpu_set_t previous_;
+};
+
+// The machine facts that move the figures: CPUs, and on a VM whether an idle vCPU polls
+// before it halts (without polling, every cross-CPU wake-up of a request goes through the
+// hypervisor, which costs tens of microseconds per round trip).
+void PrintMachine(const Options& options) {
+  std::printf("machine: %u CPUs", std::thread::hardware_concurrency());
+  std::ifstream halt_poll("/sys/module/haltpoll/parameters/guest_halt_poll_ns");
+  std::string value;
+  if (halt_poll >> value) std::printf(", cpuidle haltpoll guest_halt_poll_ns=%s", value.c_str());
+  auto list = [](const std::optional<cpu_set_t>& cpus) {
+    if (!cpus) return std::string("any");
+    std::string text;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &*cpus)) text += (text.empty() ? "" : ",") + std::to_string(cpu);
+    }
+    return text;
+  };
+  std::printf("; Quiver server on CPUs %s, its client on CPUs %s\n", list(options.server_cpus).c_str(),
+              list(options.client_cpus).c_str());
+}
+
 // ---- measuring ----
 
 struct Run {
@@ -104,8 +179,8 @@ struct Run {
   int64_t queries = 0;
   double client_cpu_us = 0;  // this process's CPU time per query
   // Quiver only, from /metrics: time inside the proxy's Search handler per request, server
-  // CPU per query.
-  double server_handler_us = NAN, server_cpu_us = NAN;
+  // CPU per query, and the query node's vector search (index or brute force) per query.
+  double server_handler_us = NAN, server_cpu_us = NAN, server_search_us = NAN;
 };
 
 // search(worker, first, count, rows) answers queries first..first+count-1 (one request)
@@ -207,6 +282,7 @@ struct SideResult {
 
 struct ConfigResult {
   std::string index, search;
+  int64_t batch = 1;  // query vectors per request
   SideResult quiver, raw;
 };
 
@@ -237,7 +313,7 @@ void InsertAll(const Options& options, const Target& target, const Dataset& data
 Target OpenTarget(const Options& options, const std::string& plan_name, const Dataset& data) {
   Target target;
   if (options.address.empty()) {
-    target.server = std::make_unique<QuiverServer>(options.quiver_binary);
+    target.server = std::make_unique<QuiverServer>(options.quiver_binary, options.server_cpus);
     target.address = target.server->grpc_address();
     target.metrics_url = target.server->metrics_url();
     target.collection = "search_bench";
@@ -257,25 +333,28 @@ Target OpenTarget(const Options& options, const std::string& plan_name, const Da
   return target;
 }
 
-void PrintRun(const char* side, const SearchConfig& config, int threads, const Run& run) {
-  std::printf("  %-6s %-11s %d thread%s  recall %.4f  %8.0f QPS  p50 %7.0f us  p99 %7.0f us  bench CPU %5.0f us/q",
-              side, config.label.c_str(), threads, threads > 1 ? "s" : " ", run.recall, run.qps, run.p50_us,
+void PrintRun(const char* side, const SearchConfig& config, int64_t batch, int threads, const Run& run) {
+  std::printf("  %-6s %-11s nq=%-3lld %d thread%s  recall %.4f  %8.0f QPS  p50 %7.0f us  p99 %7.0f us  bench CPU %5.0f us/q",
+              side, config.label.c_str(), static_cast<long long>(batch), threads, threads > 1 ? "s" : " ", run.recall,
+              run.qps, run.p50_us,
               run.p99_us, run.client_cpu_us);
   if (!std::isnan(run.server_handler_us)) {
-    std::printf("  | mean %5.0f us, in proxy handler %5.0f us, server CPU %5.0f us/q", run.mean_us,
-                run.server_handler_us, run.server_cpu_us);
+    std::printf("  | mean %5.0f us, in proxy handler %5.0f us, server CPU %5.0f us/q, index search %5.0f us/q",
+                run.mean_us, run.server_handler_us, run.server_cpu_us, run.server_search_us);
   }
   std::printf("\n");
   std::fflush(stdout);
 }
 
-Run MeasureQuiver(const Target& target, const Dataset& data, const std::vector<int64_t>& truth, int threads,
-                  int64_t batch, const SearchConfig& config, double min_seconds) {
+Run MeasureQuiver(const Options& options, const Target& target, const Dataset& data, const std::vector<int64_t>& truth,
+                  int threads, int64_t batch, const SearchConfig& config) {
+  const ScopedProcessCpus placement(options.client_cpus);
   std::vector<std::unique_ptr<MilvusClient>> clients;
   for (int t = 0; t < threads; ++t) clients.push_back(std::make_unique<MilvusClient>(target.address));
   const SearchSettings settings{target.collection, config.params_json, kTopK};
   const ServerMetrics before = ReadServerMetrics(target.metrics_url);
-  Run run = Measure(data, truth, threads, batch, min_seconds, [&](int worker, int64_t first, int64_t count, int64_t* rows) {
+  Run run = Measure(data, truth, threads, batch, options.min_seconds, [&](int worker, int64_t first, int64_t count,
+                                                                          int64_t* rows) {
     clients[static_cast<size_t>(worker)]->Search(settings, data.query(first), count, data.dim, rows);
   });
   const ServerMetrics after = ReadServerMetrics(target.metrics_url);
@@ -286,13 +365,18 @@ Run MeasureQuiver(const Target& target, const Dataset& data, const std::vector<i
     run.server_handler_us = (after.search_seconds_sum - before.search_seconds_sum) * 1e6 / requests;
     run.server_cpu_us = (after.cpu_seconds - before.cpu_seconds) * 1e6 / (requests * queries_per_request);
   }
+  const double searched = after.segment_search_queries - before.segment_search_queries;
+  if (searched > 0) {
+    run.server_search_us = (after.segment_search_seconds_sum - before.segment_search_seconds_sum) * 1e6 / searched;
+  }
   return run;
 }
 
 // Calls per second and median round trip of GetVersion on `threads` threads for `seconds`:
 // the floor under every Search through gRPC on this machine, which bounds the ratio a
 // one-query Search can reach to raw_us / (raw_us + floor_us).
-void PrintRpcFloor(const std::string& address, int threads, double seconds) {
+void PrintRpcFloor(const Options& options, const std::string& address, int threads, double seconds) {
+  const ScopedProcessCpus placement(options.client_cpus);
   std::vector<std::unique_ptr<MilvusClient>> clients;
   for (int t = 0; t < threads; ++t) clients.push_back(std::make_unique<MilvusClient>(address));
   std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
@@ -323,8 +407,10 @@ void PrintRpcFloor(const std::string& address, int threads, double seconds) {
 std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& plan, const Dataset& data,
                                      const std::vector<int64_t>& truth) {
   std::printf("\n== %s ==\n", plan.name.c_str());
-  std::vector<ConfigResult> results(plan.searches.size());
-  for (size_t i = 0; i < plan.searches.size(); ++i) results[i] = {plan.name, plan.searches[i].label, {}, {}};
+  std::vector<ConfigResult> results;
+  for (const SearchConfig& config : plan.searches) {
+    for (int64_t batch : options.batches) results.push_back({plan.name, config.label, batch, {}, {}});
+  }
 
   std::unique_ptr<RawIndex> raw;
   double raw_build = NAN, raw_memory = NAN;
@@ -361,11 +447,14 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
     if (target.server) std::printf(" (restarted after the build: %.1f MB before load)", rss_before_load / 1e6);
     std::printf("\n");
     std::fflush(stdout);
-    for (int threads : kClientThreads) PrintRpcFloor(target.address, threads, std::min(options.min_seconds, 3.0));
+    for (int threads : kClientThreads) {
+      PrintRpcFloor(options, target.address, threads, std::min(options.min_seconds, 3.0));
+    }
 
-    for (size_t i = 0; i < plan.searches.size(); ++i) {
-      const SearchConfig& config = plan.searches[i];
+    for (size_t i = 0; i < results.size(); ++i) {
+      const SearchConfig& config = plan.searches[i / options.batches.size()];
       ConfigResult& result = results[i];
+      const int64_t batch = result.batch;
       result.quiver = {quiver_build, load, rss_after_load, {}, true};
       result.raw.build_seconds = raw_build;
       result.raw.memory_bytes = raw_memory;
@@ -374,17 +463,17 @@ std::vector<ConfigResult> BenchIndex(const Options& options, const IndexPlan& pl
       for (size_t t = 0; t < std::size(kClientThreads); ++t) {
         const int threads = kClientThreads[t];
         if (raw) {
-          result.raw.runs[t] = Measure(data, truth, threads, options.batch, options.min_seconds,
+          result.raw.runs[t] = Measure(data, truth, threads, batch, options.min_seconds,
                                        [&](int, int64_t first, int64_t count, int64_t* rows) {
                                          for (int64_t q = 0; q < count; ++q) {
                                            raw->Search(data.query(first + q), kTopK, rows + q * kTopK);
                                          }
                                        });
           result.raw.measured = true;
-          PrintRun("raw", config, threads, result.raw.runs[t]);
+          PrintRun("raw", config, batch, threads, result.raw.runs[t]);
         }
-        result.quiver.runs[t] = MeasureQuiver(target, data, truth, threads, options.batch, config, options.min_seconds);
-        PrintRun("quiver", config, threads, result.quiver.runs[t]);
+        result.quiver.runs[t] = MeasureQuiver(options, target, data, truth, threads, batch, config);
+        PrintRun("quiver", config, batch, threads, result.quiver.runs[t]);
       }
     }
     std::printf("server RSS after the searches: %.1f MB\n", ReadServerMetrics(target.metrics_url).rss_bytes / 1e6);
@@ -416,14 +505,15 @@ std::string Fixed(double value, int decimals) {
 std::string Ratio(double a, double b) { return std::isnan(a) || std::isnan(b) || b == 0 ? "-" : Fixed(a / b, 2); }
 
 void PrintTable(const std::vector<ConfigResult>& results) {
-  const char* format = "%-9s %-11s %-11s %8s %7s %8s %8s %8s %8s %8s %8s %9s\n";
+  const char* format = "%-9s %-11s %4s %-11s %8s %7s %8s %8s %8s %8s %8s %8s %9s\n";
   std::printf("\n");
-  std::printf(format, "index", "search", "side", "build_s", "recall", "QPS_1t", "p50_1t", "p99_1t", "QPS_2t", "p50_2t",
-              "p99_2t", "memory_MB");
+  std::printf(format, "index", "search", "nq", "side", "build_s", "recall", "QPS_1t", "p50_1t", "p99_1t", "QPS_2t",
+              "p50_2t", "p99_2t", "memory_MB");
   for (const auto& r : results) {
     auto row = [&](const char* side, const SideResult& s) {
       if (!s.measured) return;
-      std::printf(format, r.index.c_str(), r.search.c_str(), side, Fixed(s.build_seconds, 1).c_str(),
+      std::printf(format, r.index.c_str(), r.search.c_str(), std::to_string(r.batch).c_str(), side,
+                  Fixed(s.build_seconds, 1).c_str(),
                   Fixed(s.runs[0].recall, 4).c_str(), Fixed(s.runs[0].qps, 0).c_str(), Fixed(s.runs[0].p50_us, 0).c_str(),
                   Fixed(s.runs[0].p99_us, 0).c_str(), Fixed(s.runs[1].qps, 0).c_str(), Fixed(s.runs[1].p50_us, 0).c_str(),
                   Fixed(s.runs[1].p99_us, 0).c_str(), Fixed(s.memory_bytes / 1e6, 0).c_str());
@@ -432,7 +522,8 @@ void PrintTable(const std::vector<ConfigResult>& results) {
     row("raw", r.raw);
     if (r.raw.measured) {
       const SideResult &q = r.quiver, &w = r.raw;
-      std::printf(format, r.index.c_str(), r.search.c_str(), "quiver/raw", Ratio(q.build_seconds, w.build_seconds).c_str(),
+      std::printf(format, r.index.c_str(), r.search.c_str(), std::to_string(r.batch).c_str(), "quiver/raw",
+                  Ratio(q.build_seconds, w.build_seconds).c_str(),
                   "", Ratio(q.runs[0].qps, w.runs[0].qps).c_str(), Ratio(q.runs[0].p50_us, w.runs[0].p50_us).c_str(),
                   Ratio(q.runs[0].p99_us, w.runs[0].p99_us).c_str(), Ratio(q.runs[1].qps, w.runs[1].qps).c_str(),
                   Ratio(q.runs[1].p50_us, w.runs[1].p50_us).c_str(), Ratio(q.runs[1].p99_us, w.runs[1].p99_us).c_str(),
@@ -443,8 +534,9 @@ void PrintTable(const std::vector<ConfigResult>& results) {
   std::printf("issue #4 targets: recall@10 >= 0.95, Quiver QPS >= 0.80 x raw, Quiver memory <= 1.3 x raw\n");
   for (const auto& r : results) {
     if (!r.raw.measured) continue;
-    std::printf("  %-9s %-11s recall %s, QPS ratio %s / %s (1 / 2 threads), memory ratio %s\n", r.index.c_str(),
-                r.search.c_str(), r.quiver.runs[0].recall >= 0.95 ? "ok" : "BELOW",
+    std::printf("  %-9s %-11s nq=%-3lld recall %s, QPS ratio %s / %s (1 / 2 threads), memory ratio %s\n",
+                r.index.c_str(), r.search.c_str(), static_cast<long long>(r.batch),
+                r.quiver.runs[0].recall >= 0.95 ? "ok" : "BELOW",
                 Ratio(r.quiver.runs[0].qps, r.raw.runs[0].qps).c_str(),
                 Ratio(r.quiver.runs[1].qps, r.raw.runs[1].qps).c_str(),
                 Ratio(r.quiver.memory_bytes, r.raw.memory_bytes).c_str());
@@ -500,18 +592,24 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--skip-raw") options.skip_raw = true;
     else if (flag == "--min-seconds") options.min_seconds = std::stod(text());
     else if (flag == "--insert-batch") options.insert_batch = number();
-    else if (flag == "--batch") options.batch = number();
+    else if (flag == "--batch") options.batches = ParseList(text());
+    else if (flag == "--server-cpus") options.server_cpus = ParseCpus(text());
+    else if (flag == "--client-cpus") options.client_cpus = ParseCpus(text());
     else throw std::runtime_error("unknown flag " + flag + " (see --help)");
   }
   if (options.base_path.empty() != options.query_path.empty()) {
     throw std::runtime_error("--base and --query go together");
   }
-  if (options.insert_batch <= 0 || options.dim <= 0 || options.batch <= 0) {
+  const bool bad_batch = std::any_of(options.batches.begin(), options.batches.end(), [](int64_t b) { return b <= 0; });
+  if (options.insert_batch <= 0 || options.dim <= 0 || bad_batch) {
     throw std::runtime_error("--insert-batch, --batch and --dim must be > 0");
   }
   if (options.quiver_binary.empty()) {
     const char* env = std::getenv("QUIVER_BIN");
     options.quiver_binary = env && *env ? env : "build/quiver";
+  }
+  if (!options.address.empty() && options.server_cpus) {
+    throw std::runtime_error("--server-cpus applies to a server search_bench starts, not to --address");
   }
   if (!options.address.empty() && options.metrics_url.empty()) {
     options.metrics_url = "http://" + options.address.substr(0, options.address.rfind(':')) + ":9091";
@@ -566,6 +664,7 @@ int Run(int argc, char** argv) {
   const std::vector<int64_t> truth = ExactTopK(data, kTopK, options.gt_cache);
   std::printf("exact top-%d: %.1f s%s\n", kTopK, Seconds(start),
               options.gt_cache.empty() ? "" : (" (cache " + options.gt_cache + ")").c_str());
+  PrintMachine(options);
   std::fflush(stdout);
 
   std::vector<ConfigResult> results;

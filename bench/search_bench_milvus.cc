@@ -100,7 +100,8 @@ cpb::KeyValuePair Pair(const std::string& key, const std::string& value) {
 
 // ---- server ----
 
-QuiverServer::QuiverServer(std::string binary) : binary_(std::move(binary)) {
+QuiverServer::QuiverServer(std::string binary, std::optional<cpu_set_t> cpus)
+    : binary_(std::move(binary)), cpus_(cpus) {
   if (access(binary_.c_str(), X_OK) != 0) {
     throw std::runtime_error("no quiver binary at " + binary_ + " (build it, or pass --quiver / --address)");
   }
@@ -149,6 +150,8 @@ void QuiverServer::Launch() {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
     }
+    // Inherited by every thread the server starts.
+    if (cpus_ && sched_setaffinity(0, sizeof(*cpus_), &*cpus_) != 0) _exit(126);
     std::vector<char*> argv;
     for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
@@ -207,6 +210,11 @@ ServerMetrics ReadServerMetrics(const std::string& metrics_url) {
     else if (name == "process_cpu_seconds_total") metrics.cpu_seconds = value;
     else if (name == "quiver_proxy_request_duration_seconds_count{method=\"Search\"}") metrics.search_count = value;
     else if (name == "quiver_proxy_request_duration_seconds_sum{method=\"Search\"}") metrics.search_seconds_sum = value;
+    else if (name.rfind("quiver_querynode_segment_search_seconds_sum{", 0) == 0) {
+      metrics.segment_search_seconds_sum += value;  // every kind
+    } else if (name.rfind("quiver_querynode_segment_search_queries_total{", 0) == 0) {
+      metrics.segment_search_queries += value;
+    }
   }
   return metrics;
 }

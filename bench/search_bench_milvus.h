@@ -3,12 +3,14 @@
 // Every failure throws std::runtime_error naming the call and the server's reason.
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +19,10 @@
 namespace quiver::bench {
 
 // `quiver run standalone` on free ports with a fresh data directory; stopped (SIGTERM) and
-// its directory removed on destruction.
+// its directory removed on destruction. With `cpus`, the server runs on those CPUs only.
 class QuiverServer {
  public:
-  explicit QuiverServer(std::string binary);
+  QuiverServer(std::string binary, std::optional<cpu_set_t> cpus);
   ~QuiverServer();
   QuiverServer(const QuiverServer&) = delete;
   QuiverServer& operator=(const QuiverServer&) = delete;
@@ -40,6 +42,7 @@ class QuiverServer {
   void Stop();
 
   std::string binary_;
+  std::optional<cpu_set_t> cpus_;
   std::string work_dir_;
   int grpc_port_ = 0;
   int http_port_ = 0;
@@ -52,6 +55,10 @@ struct ServerMetrics {
   double cpu_seconds = 0;
   double search_count = 0;        // quiver_proxy_request_duration_seconds_count{method="Search"}
   double search_seconds_sum = 0;  // ..._sum{method="Search"}: time inside the proxy's handler
+  // The query node's vector searches, one segment at a time (index or brute force): their
+  // time and the query vectors they answered.
+  double segment_search_seconds_sum = 0;
+  double segment_search_queries = 0;
 };
 ServerMetrics ReadServerMetrics(const std::string& metrics_url);
 

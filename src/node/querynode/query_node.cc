@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/channel_names.h"
+#include "common/metrics.h"
 #include "segment/field_data.h"
 #include "segment/vector_view.h"
 #include "segment/segment_io.h"
@@ -15,6 +17,33 @@ namespace quiver::querynode {
 using quiver::data::SegmentRecord;
 using quiver::data::WalMessage;
 using segment::Segment;
+
+namespace {
+
+// Time spent inside one segment's vector search (index or brute force) and the query
+// vectors it answered: their ratio is the search cost per query as the server sees it,
+// to set against the same index searched in a tight loop (bench/search_bench).
+struct SegmentSearchMetrics {
+  Histogram* seconds;
+  Counter* queries;
+};
+
+const SegmentSearchMetrics& SegmentSearchMetricsOf(bool indexed) {
+  static const auto resolve = [](const char* kind) {
+    auto& registry = MetricsRegistry::Global();
+    return SegmentSearchMetrics{
+        &registry.Histogram("quiver_querynode_segment_search_seconds",
+                            "Time of one segment's vector search (all query vectors of the request), by kind.",
+                            {{"kind", kind}}),
+        &registry.Counter("quiver_querynode_segment_search_queries_total",
+                          "Query vectors searched in single segments, by kind.", {{"kind", kind}})};
+  };
+  static const SegmentSearchMetrics index = resolve("index");
+  static const SegmentSearchMetrics brute_force = resolve("brute_force");
+  return indexed ? index : brute_force;
+}
+
+}  // namespace
 
 // One loaded collection: its segments, the consumers of its channels, and how far each
 // channel has been consumed.
@@ -524,7 +553,9 @@ StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& s
     index::RowFilter filter{allowed ? allowed->data() : nullptr, allowed_count};
     auto index = seg->sealed() ? seg->IndexOf(search.field_id) : nullptr;
     StatusOr<index::SearchResult> result = Status::OK();
-    if (index && index->rows() == reader->num_rows()) {
+    const bool indexed = index && index->rows() == reader->num_rows();
+    const auto started = std::chrono::steady_clock::now();
+    if (indexed) {
       result = index->Search(*search.queries, per_segment_k, search.params, filter);
     } else {
       const auto* column = reader->Column(search.field_id);
@@ -533,6 +564,9 @@ StatusOr<SearchHits> QueryNode::Search(const ReadSpec& read, const SearchSpec& s
       if (!view.ok()) return view.status();
       result = index::BruteForceSearch(view->data, search.metric, *search.queries, per_segment_k, search.params, filter);
     }
+    const auto& metrics = SegmentSearchMetricsOf(indexed);
+    metrics.seconds->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    metrics.queries->Inc(static_cast<double>(nq));
     if (!result.ok()) return result.status();
     readers.push_back(std::move(reader));
     for (int64_t q = 0; q < nq; ++q) {
