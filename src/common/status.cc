@@ -61,6 +61,7 @@ Status IllegalSchema(const std::string& detail) {
 Status NotImplemented(const std::string& what) {
   return {Code::kServiceUnimplemented, "service unimplemented[" + what + " is not implemented yet in Quiver]"};
 }
+Status WouldWait(const std::string& what) { return {Code::kWouldWait, what + " would have to wait"}; }
 Status Internal(const std::string& detail) {
   return {Code::kServiceInternal, "service internal error: " + detail};
 }

@@ -44,6 +44,9 @@ enum class Code : int {
   kFieldNotFound = 1700,
   kFieldInvalidName = 1701,
   kOperationNotSupported = 3000,
+  // Never sent: a read that was told not to wait (CallContext::may_wait) and would have had
+  // to; the caller runs it again where it may wait.
+  kWouldWait = 65534,
   kUnexpected = 65535,
 };
 
@@ -76,6 +79,7 @@ Status InvalidParameter(const std::string& detail);
 Status IllegalSchema(const std::string& detail);
 Status NotImplemented(const std::string& what);
 Status Internal(const std::string& detail);
+Status WouldWait(const std::string& what);
 
 // StatusOr<T>: a value or the error that prevented it.
 template <typename T>

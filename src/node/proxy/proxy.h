@@ -30,6 +30,9 @@ namespace cpb = milvus::proto::common;
 // What the transport knows about a call besides its request message.
 struct CallContext {
   std::string db_name;  // from the `dbname` metadata; empty means `default`
+  // False on gRPC's own threads: a read that would wait (for a WAL tick, or for the query
+  // node to catch up) returns Code::kWouldWait at once, before changing anything.
+  bool may_wait = true;
 };
 
 struct AnnRequest;  // one parsed ANN request (proxy_search.cc)
@@ -129,9 +132,10 @@ class Proxy {
   struct ReadTimes {
     uint64_t guarantee = 0;
     uint64_t mvcc = 0;
+    bool may_wait = true;  // the call's CallContext::may_wait
   };
-  StatusOr<ReadTimes> ReadTimesFor(const mpb::DescribeCollectionResponse& coll, cpb::ConsistencyLevel level,
-                                   uint64_t requested_guarantee);
+  StatusOr<ReadTimes> ReadTimesFor(const CallContext& ctx, const mpb::DescribeCollectionResponse& coll,
+                                   cpb::ConsistencyLevel level, uint64_t requested_guarantee);
   // Which partitions a read covers; fails when they are not loaded.
   StatusOr<std::vector<int64_t>> ReadablePartitions(const mpb::DescribeCollectionResponse& coll,
                                                     const google::protobuf::RepeatedPtrField<std::string>& names);

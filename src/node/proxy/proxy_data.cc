@@ -176,7 +176,7 @@ StatusOr<spb::IDs> Proxy::MatchingKeys(const mpb::DescribeCollectionResponse& co
   if (deps_.query_coord->State(coll.collectionid(), {}) != querycoord::LoadState::kLoaded) {
     return NotLoaded(coll.collection_name());
   }
-  auto times = ReadTimesFor(coll, cpb::Strong, 0);
+  auto times = ReadTimesFor(CallContext{}, coll, cpb::Strong, 0);
   if (!times.ok()) return times.status();
   querynode::ReadSpec read{coll.collectionid(), partitions, filter->get(), times->guarantee, times->mvcc};
   int64_t pk_id = 0;
@@ -392,12 +392,14 @@ Status Proxy::GetLoadingProgress(const CallContext& ctx, const mpb::GetLoadingPr
 
 // ---- reads ----
 
-StatusOr<Proxy::ReadTimes> Proxy::ReadTimesFor(const mpb::DescribeCollectionResponse& coll,
+StatusOr<Proxy::ReadTimes> Proxy::ReadTimesFor(const CallContext& ctx, const mpb::DescribeCollectionResponse& coll,
                                                cpb::ConsistencyLevel level, uint64_t requested_guarantee) {
   ReadTimes times;
+  times.may_wait = ctx.may_wait;
   times.mvcc = UINT64_MAX;  // everything consumed, unless Strong pins a snapshot
   switch (level) {
     case cpb::Strong: {
+      if (!ctx.may_wait) return WouldWait("a Strong read's WAL tick");
       std::vector<std::string> vchannels(coll.virtual_channel_names().begin(), coll.virtual_channel_names().end());
       auto tick = deps_.streaming_node->Tick(vchannels);
       if (!tick.ok()) return tick.status();
@@ -476,10 +478,11 @@ Status Proxy::Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::Q
   // The collection's full schema (with $meta) drives filters; Describe hid nothing here.
   auto filter = expr::CompileFilter(req.expr(), schema, req.expr_template_values());
   if (!filter.ok()) return filter.status();
-  auto times = ReadTimesFor(*coll, EffectiveLevel(*coll, req.consistency_level(), req.use_default_consistency()),
+  auto times = ReadTimesFor(ctx, *coll, EffectiveLevel(*coll, req.consistency_level(), req.use_default_consistency()),
                             req.guarantee_timestamp());
   if (!times.ok()) return times.status();
   querynode::ReadSpec read{coll->collectionid(), *partitions, filter->get(), times->guarantee, times->mvcc};
+  read.may_wait = times->may_wait;
   resp->set_collection_name(coll->collection_name());
   for (const auto& field : schema.fields()) {
     if (field.is_primary_key()) resp->set_primary_field_name(field.name());

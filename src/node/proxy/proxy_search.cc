@@ -224,6 +224,7 @@ StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionRespo
                                     ann.filter_params ? *ann.filter_params : expr::TemplateValues{});
   if (!filter.ok()) return filter.status();
   querynode::ReadSpec read{coll.collectionid(), partitions, filter->get(), times.guarantee, times.mvcc};
+  read.may_wait = times.may_wait;
   querynode::SearchSpec search;
   search.field_id = ann.field->fieldid();
   search.dim = TypeParamInt(*ann.field, kDimKey).value_or(0);
@@ -326,7 +327,7 @@ Status Proxy::Search(const CallContext& ctx, const mpb::SearchRequest& req, mpb:
   ann.filter_params = &req.expr_template_values();
   auto plan = PlanOutput(coll->schema(), req.output_fields());
   if (!plan.ok()) return plan.status();
-  auto times = ReadTimesFor(*coll, req.use_default_consistency() ? coll->consistency_level() : req.consistency_level(),
+  auto times = ReadTimesFor(ctx, *coll, req.use_default_consistency() ? coll->consistency_level() : req.consistency_level(),
                             req.guarantee_timestamp());
   if (!times.ok()) return times.status();
   auto hits = RunAnn(*coll, ann, *partitions, *times, plan->field_ids);
@@ -403,7 +404,7 @@ Status Proxy::HybridSearch(const CallContext& ctx, const mpb::HybridSearchReques
   }
   auto plan = PlanOutput(coll->schema(), req.output_fields());
   if (!plan.ok()) return plan.status();
-  auto times = ReadTimesFor(*coll, req.use_default_consistency() ? coll->consistency_level() : req.consistency_level(),
+  auto times = ReadTimesFor(ctx, *coll, req.use_default_consistency() ? coll->consistency_level() : req.consistency_level(),
                             req.guarantee_timestamp());
   if (!times.ok()) return times.status();
 

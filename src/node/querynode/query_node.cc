@@ -142,9 +142,9 @@ class QueryNode::LoadedCollection {
     if (!status.ok()) spdlog::error("cannot load flushed segment {}: {}", record.id(), status.ToString());
   }
 
-  Status WaitServiceable(uint64_t guarantee_ts, std::chrono::milliseconds timeout) {
+  Status WaitServiceable(uint64_t guarantee_ts, bool may_wait, std::chrono::milliseconds timeout) {
     std::unique_lock lock(progress_mu_);
-    bool ok = progress_cv_.wait_for(lock, timeout, [&] {
+    bool ok = progress_cv_.wait_for(lock, may_wait ? timeout : std::chrono::milliseconds(0), [&] {
       if (failure_) return true;
       for (const auto& [pchannel, progress] : pchannels_) {
         if (progress.timestamp < guarantee_ts) return false;
@@ -152,6 +152,7 @@ class QueryNode::LoadedCollection {
       return true;
     });
     if (failure_) return *failure_;
+    if (!ok && !may_wait) return WouldWait("catching up with the write-ahead log");
     if (!ok) {
       return Status(Code::kServiceUnavailable, "the query node could not catch up with the write-ahead log within " +
                                                    std::to_string(timeout.count()) + " ms");
@@ -434,7 +435,7 @@ StatusOr<std::shared_ptr<QueryNode::LoadedCollection>> QueryNode::Serviceable(co
     return Status(Code::kCollectionNotLoaded,
                   "collection not loaded[collection=" + std::to_string(read.collection_id) + "]");
   }
-  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.timeout));
+  QUIVER_RETURN_IF_ERROR(collection->WaitServiceable(read.guarantee_ts, read.may_wait, read.timeout));
   return collection;
 }
 

@@ -50,6 +50,7 @@ struct ReadSpec {
   uint64_t guarantee_ts = 0;           // wait until consumed past this
   uint64_t mvcc_ts = 0;                // evaluate as of this
   std::chrono::milliseconds timeout{10000};
+  bool may_wait = true;  // false: Code::kWouldWait instead of waiting to catch up
 };
 
 // One vector search over a collection's segments.
