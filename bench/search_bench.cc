@@ -336,8 +336,7 @@ Target OpenTarget(const Options& options, const std::string& plan_name, const Da
 void PrintRun(const char* side, const SearchConfig& config, int64_t batch, int threads, const Run& run) {
   std::printf("  %-6s %-11s nq=%-3lld %d thread%s  recall %.4f  %8.0f QPS  p50 %7.0f us  p99 %7.0f us  bench CPU %5.0f us/q",
               side, config.label.c_str(), static_cast<long long>(batch), threads, threads > 1 ? "s" : " ", run.recall,
-              run.qps, run.p50_us,
-              run.p99_us, run.client_cpu_us);
+              run.qps, run.p50_us, run.p99_us, run.client_cpu_us);
   if (!std::isnan(run.server_handler_us)) {
     std::printf("  | mean %5.0f us, in proxy handler %5.0f us, server CPU %5.0f us/q, index search %5.0f us/q",
                 run.mean_us, run.server_handler_us, run.server_cpu_us, run.server_search_us);

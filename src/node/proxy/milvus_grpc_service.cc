@@ -180,24 +180,27 @@ void MilvusGrpcService::RegisterMethods() {
     if (method->client_streaming() || method->server_streaming()) continue;  // none in scope
     std::string path = "/" + service->full_name() + "/" + method->name();
     metrics_[method->name()] = ResolveMetrics(method->name());
-    auto* rpc = new grpc::internal::RpcServiceMethod(
-        strdup(path.c_str()),  // gRPC keeps the pointer for the service's lifetime
-        grpc::internal::RpcMethod::NORMAL_RPC,
-        new grpc::internal::RpcMethodHandler<MilvusGrpcService, grpc::ByteBuffer, grpc::ByteBuffer>(
-            [method](MilvusGrpcService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* req,
-                     grpc::ByteBuffer* resp) {
-              self->Dispatch(method, ctx, /*may_wait=*/true, req, resp);
-              return grpc::Status::OK;
-            },
-            this));
-    AddMethod(rpc);
-    if (kCallbackMethods.count(method->name())) {
-      rpc->SetHandler(new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+    const bool callback = kCallbackMethods.count(method->name()) > 0;
+    grpc::internal::MethodHandler* handler;
+    if (callback) {
+      handler = new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
           [this, method](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
             return RunCallback(method, ctx, req, resp);
-          }));
-      rpc->SetServerApiType(grpc::internal::RpcServiceMethod::ApiType::CALL_BACK);
+          });
+    } else {
+      handler = new grpc::internal::RpcMethodHandler<MilvusGrpcService, grpc::ByteBuffer, grpc::ByteBuffer>(
+          [method](MilvusGrpcService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* req,
+                   grpc::ByteBuffer* resp) {
+            self->Dispatch(method, ctx, /*may_wait=*/true, req, resp);
+            return grpc::Status::OK;
+          },
+          this);
     }
+    auto* rpc = new grpc::internal::RpcServiceMethod(
+        strdup(path.c_str()),  // gRPC keeps the pointer for the service's lifetime
+        grpc::internal::RpcMethod::NORMAL_RPC, handler);
+    if (callback) rpc->SetServerApiType(grpc::internal::RpcServiceMethod::ApiType::CALL_BACK);
+    AddMethod(rpc);
   }
 }
 
@@ -208,17 +211,14 @@ grpc::ServerUnaryReactor* MilvusGrpcService::RunCallback(const MethodDescriptor*
     Dispatch(method, ctx, /*may_wait=*/true, request, response);
     reactor->Finish(grpc::Status::OK);
   };
-  if (inline_calls_.fetch_add(1) >= kInlineCalls) {
-    inline_calls_.fetch_sub(1);
-    executor_.Submit(std::move(finish_here));
-    return reactor;
-  }
-  const bool answered = Dispatch(method, ctx, /*may_wait=*/false, request, response);
+  // Beyond kInlineCalls at once, or when it would have had to wait: again, where it may.
+  bool answered = false;
+  if (inline_calls_.fetch_add(1) < kInlineCalls) answered = Dispatch(method, ctx, /*may_wait=*/false, request, response);
   inline_calls_.fetch_sub(1);
   if (answered) {
     reactor->Finish(grpc::Status::OK);
   } else {
-    executor_.Submit(std::move(finish_here));  // it would have waited: again, where it may
+    executor_.Submit(std::move(finish_here));
   }
   return reactor;
 }

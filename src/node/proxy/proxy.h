@@ -133,6 +133,14 @@ class Proxy {
     uint64_t guarantee = 0;
     uint64_t mvcc = 0;
     bool may_wait = true;  // the call's CallContext::may_wait
+
+    // The query node's view of a read of `partitions` with `filter` at these times.
+    querynode::ReadSpec Spec(int64_t collection_id, std::vector<int64_t> partitions,
+                             const expr::Filter* filter) const {
+      querynode::ReadSpec read{collection_id, std::move(partitions), filter, guarantee, mvcc};
+      read.may_wait = may_wait;
+      return read;
+    }
   };
   StatusOr<ReadTimes> ReadTimesFor(const CallContext& ctx, const mpb::DescribeCollectionResponse& coll,
                                    cpb::ConsistencyLevel level, uint64_t requested_guarantee);

@@ -178,7 +178,7 @@ StatusOr<spb::IDs> Proxy::MatchingKeys(const mpb::DescribeCollectionResponse& co
   }
   auto times = ReadTimesFor(CallContext{}, coll, cpb::Strong, 0);
   if (!times.ok()) return times.status();
-  querynode::ReadSpec read{coll.collectionid(), partitions, filter->get(), times->guarantee, times->mvcc};
+  querynode::ReadSpec read = times->Spec(coll.collectionid(), partitions, filter->get());
   int64_t pk_id = 0;
   for (const auto& field : coll.schema().fields()) {
     if (field.is_primary_key()) pk_id = field.fieldid();
@@ -481,8 +481,7 @@ Status Proxy::Query(const CallContext& ctx, const mpb::QueryRequest& req, mpb::Q
   auto times = ReadTimesFor(ctx, *coll, EffectiveLevel(*coll, req.consistency_level(), req.use_default_consistency()),
                             req.guarantee_timestamp());
   if (!times.ok()) return times.status();
-  querynode::ReadSpec read{coll->collectionid(), *partitions, filter->get(), times->guarantee, times->mvcc};
-  read.may_wait = times->may_wait;
+  querynode::ReadSpec read = times->Spec(coll->collectionid(), *partitions, filter->get());
   resp->set_collection_name(coll->collection_name());
   for (const auto& field : schema.fields()) {
     if (field.is_primary_key()) resp->set_primary_field_name(field.name());

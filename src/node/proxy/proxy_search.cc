@@ -223,8 +223,7 @@ StatusOr<querynode::SearchHits> Proxy::RunAnn(const mpb::DescribeCollectionRespo
   auto filter = expr::CompileFilter(ann.filter, coll.schema(),
                                     ann.filter_params ? *ann.filter_params : expr::TemplateValues{});
   if (!filter.ok()) return filter.status();
-  querynode::ReadSpec read{coll.collectionid(), partitions, filter->get(), times.guarantee, times.mvcc};
-  read.may_wait = times.may_wait;
+  querynode::ReadSpec read = times.Spec(coll.collectionid(), partitions, filter->get());
   querynode::SearchSpec search;
   search.field_id = ann.field->fieldid();
   search.dim = TypeParamInt(*ann.field, kDimKey).value_or(0);
